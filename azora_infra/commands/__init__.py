@@ -1,0 +1,1 @@
+"""Subcommands of `azora-infra`: one module each, each with `register(subparsers)`."""

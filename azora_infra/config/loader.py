@@ -1,0 +1,137 @@
+"""Reading stack config, from a `Pulumi.<stack>.yaml` file or from the engine, into a `StackConfig`.
+
+Every failure is a `ConfigError` naming the file and the field; nothing here lets a pydantic or
+YAML traceback reach a user.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .base import FieldError
+from .errors import ConfigError
+from .stack import StackConfig
+
+NAMESPACE = "azora"
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
+
+
+def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The `config:` block of a stack file as ``{"ns:key": value}``, and the secret keys.
+
+    Values keep their YAML types (objects stay objects); ``{secure: ...}`` values are secrets
+    (ciphertext, which only the CLI can decrypt) and are returned as-is.
+    """
+    source = path.name
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(source, "", f"no such stack file in {path.parent}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(source, "", f"not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(source, "", "a stack file must be a mapping with a `config:` block")
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError(source, "config", "must be a mapping of namespaced keys")
+    secrets = [k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}]
+    return {str(k): v for k, v in config.items()}, secrets
+
+
+def _decode(value: Any) -> Any:
+    """Engine config values are strings; objects and lists arrive JSON-encoded."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _message(err: Mapping[str, Any]) -> tuple[str, str]:
+    """(field, message) for one pydantic error, in the stack file's own terms."""
+    ctx = err.get("ctx") or {}
+    inner = ctx.get("error")
+    field = _field_path(tuple(err.get("loc", ())))
+    if isinstance(inner, FieldError):
+        return inner.field, inner.message
+    kind = err.get("type", "")
+    msg = str(err.get("msg", ""))
+    if isinstance(inner, ValueError) and kind == "value_error":
+        msg = str(inner)
+    elif kind == "missing":
+        msg = "is required"
+    elif kind == "extra_forbidden":
+        msg = "is not a known setting (check the spelling; see docs/configuration.md)"
+    elif kind == "enum" and "expected" in ctx:
+        msg = f"{err.get('input')!r} is not one of {ctx['expected']}"
+    else:
+        msg = f"{msg} (got {err.get('input')!r})" if "input" in err and not isinstance(
+            err.get("input"), dict | list
+        ) else msg
+    return field, msg
+
+
+def validation_error(source: str, error: ValidationError) -> ConfigError:
+    problems = [_message(e) for e in error.errors()]
+    (field, msg), rest = problems[0], problems[1:]
+    more = [f"{NAMESPACE}:{f}: {m}" if f else m for f, m in rest]
+    return ConfigError(source, f"{NAMESPACE}:{field}" if field else "", msg, more)
+
+
+def parse_config(raw: Mapping[str, Any], source: str) -> StackConfig:
+    """Validate the config of one stack (``{"ns:key": value}``, values as YAML or engine strings)."""
+    section: dict[str, Any] = {}
+    for key, value in raw.items():
+        ns, _, name = key.partition(":")
+        if ns == NAMESPACE and name:
+            section[name] = _decode(value)
+    if not section:
+        raise ConfigError(source, "", f"no `{NAMESPACE}:` settings (see docs/configuration.md)")
+    aws_region = _decode(raw.get("aws:region"))
+    if not aws_region:
+        raise ConfigError(source, "aws:region", "is required (the region the stack deploys to)")
+    try:
+        cfg = StackConfig.model_validate(section)
+    except ValidationError as err:
+        raise validation_error(source, err) from None
+    if cfg.region != aws_region:
+        raise ConfigError(
+            source, f"{NAMESPACE}:region", f"{cfg.region} does not match aws:region {aws_region}"
+        )
+    return cfg
+
+
+def load_stack_file(path: Path) -> StackConfig:
+    raw, _ = read_stack_file(path)
+    return parse_config(raw, path.name)
+
+
+def engine_config() -> dict[str, Any]:
+    """The running program's config as the engine passed it (inside `pulumi up` or under mocks)."""
+    from pulumi.runtime import config as runtime_config
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return merged

@@ -1,0 +1,78 @@
+"""`StackConfig`: the whole `azora:` namespace of one stack file, validated once."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import Field, field_validator, model_validator
+
+from .. import regions
+from .base import ConfigModel, FieldError
+from .kms import KmsConfig
+from .network import NetworkConfig
+from .presets import PRESETS, Environment, Preset
+from .tags import TagsConfig
+
+
+class Role(str, Enum):
+    PRIMARY = "primary"  # owns the global resources (Aurora global cluster, cache global datastore, zone)
+    SECONDARY = "secondary"  # joins them through a StackReference to the primary stack
+
+
+class StackConfig(ConfigModel):
+    #: the AWS region of this stack; must equal `aws:region`
+    region: str
+    environment: Environment = Environment.PROD
+    role: Role
+    #: the name of the stack that is primary (e.g. "africa"); a secondary reads its outputs
+    primary_stack: str = Field(min_length=1)
+    #: fully qualified stack references use this org; unset: the current organization
+    organization: str | None = None
+    network: NetworkConfig
+    tags: TagsConfig
+    kms: KmsConfig = Field(default_factory=KmsConfig)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        try:
+            regions.region(v)
+        except regions.UnknownRegionError as err:
+            raise ValueError(err.args[0]) from None
+        return v
+
+    @model_validator(mode="after")
+    def _zones_exist(self) -> StackConfig:
+        available = regions.REGIONS[self.region].az_count
+        if self.network.az_count > available:
+            raise FieldError("network.azCount", f"{self.region} has only {available} availability zones")
+        return self
+
+    @property
+    def preset(self) -> Preset:
+        return PRESETS[self.environment]
+
+    @property
+    def jurisdiction(self) -> regions.Jurisdiction:
+        return regions.jurisdiction_of(self.region)
+
+    @property
+    def azs(self) -> tuple[str, ...]:
+        return regions.REGIONS[self.region].azs[: self.network.az_count]
+
+    @property
+    def is_primary(self) -> bool:
+        return self.role is Role.PRIMARY
+
+    @property
+    def nat_per_az(self) -> bool:
+        if self.network.nat_gateways is None:
+            return self.preset.nat_per_az
+        return self.network.nat_gateways == "per-az"
+
+    @property
+    def log_retention_days(self) -> int:
+        return self.network.flow_log_retention_days or self.preset.log_retention_days
+
+    def cost_tags(self) -> dict[str, str]:
+        return self.tags.cost_tags(self.environment.value)

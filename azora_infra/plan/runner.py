@@ -1,0 +1,235 @@
+"""Runs one Pulumi Python program under mocks and writes its plan (docs/plan-format.md).
+
+Invoked in a fresh interpreter per stack by `azora_infra.plan.api.run_plan` (the mock runtime and
+config are process-global): ``python -m azora_infra.plan.runner --program DIR --stack S --output F``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import logging
+import os
+import runpy
+import sys
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from .. import __version__
+from .mocks import AzoraMocks
+from .project import ProgramError, PulumiProject
+from .recorder import RecordingMonitor, engine_urn
+
+FORMAT_VERSION = 1
+ORGANIZATION = "organization"
+
+
+class _ErrorLog(logging.Handler):
+    """Collects what the program logs at error level (pulumi.log.error, failed applies)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, pulumi.Resource):
+        return getattr(value, "_name", str(value))
+    return str(value)
+
+
+def _package_version(pkg: str) -> str:
+    for dist in (f"pulumi_{pkg}", f"pulumi-{pkg}"):
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "0.0.0"
+
+
+def _decode_default_tags(inputs: dict[str, Any]) -> dict[str, str]:
+    raw = inputs.get("defaultTags")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            return {}
+    if isinstance(raw, dict):
+        tags = raw.get("tags") or {}
+        return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+    return {}
+
+
+def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secret_keys: list[str],
+               records: list[dict[str, Any]], outputs: dict[str, Any]) -> dict[str, Any]:
+    """Turn recorded registrations into the engine's view: root stack, default providers,
+    provider summaries on every custom resource."""
+    root_urn = engine_urn(stack, project.name, "", "pulumi:pulumi:Stack", f"{project.name}-{stack}")
+    resources: list[dict[str, Any]] = [{
+        "urn": root_urn, "type": "pulumi:pulumi:Stack", "name": f"{project.name}-{stack}",
+        "custom": False, "id": None, "parent": None, "dependencies": [], "propertyDependencies": {},
+        "providerRef": None, "provider": None, "version": None, "inputs": {}, "outputs": outputs,
+        "options": {"protect": False, "retainOnDelete": False, "ignoreChanges": [],
+                    "deleteBeforeReplace": False, "additionalSecretOutputs": [], "customTimeouts": {},
+                    "aliases": []},
+    }]
+    providers: dict[str, dict[str, Any]] = {}  # ref -> provider record
+    for rec in records:
+        if rec["type"].startswith("pulumi:providers:"):
+            if rec.get("version"):
+                rec["inputs"] = {**rec["inputs"], "version": rec["version"]}
+            providers[f"{rec['urn']}::{rec['id']}"] = rec
+    for rec in records:
+        if rec["parent"] is None:
+            rec["parent"] = root_urn
+        ref = rec.get("providerRef")
+        pkg = rec["type"].split(":")[0]
+        needs_provider = rec["custom"] and not rec["type"].startswith("pulumi:providers:") and pkg != "pulumi"
+        if needs_provider and not ref:
+            version = rec.get("version") or _package_version(pkg)
+            name = "default_" + version.replace(".", "_").replace("-", "_")
+            purn = engine_urn(stack, project.name, "", f"pulumi:providers:{pkg}", name)
+            pid = str(uuid.uuid5(uuid.NAMESPACE_URL, purn))
+            ref = f"{purn}::{pid}"
+            if ref not in providers:
+                inputs = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
+                inputs["version"] = version
+                default = {
+                    "urn": purn, "type": f"pulumi:providers:{pkg}", "name": name, "custom": True,
+                    "id": pid, "parent": root_urn, "dependencies": [], "propertyDependencies": {},
+                    "providerRef": None, "provider": None, "version": version, "inputs": inputs,
+                    "outputs": inputs, "default": True,
+                    "options": {"protect": False, "retainOnDelete": False, "ignoreChanges": [],
+                                "deleteBeforeReplace": False, "additionalSecretOutputs": [],
+                                "customTimeouts": {}, "aliases": []},
+                }
+                providers[ref] = default
+                resources.append(default)
+            rec["providerRef"] = ref
+        if needs_provider:
+            prov = providers.get(ref or "")
+            pin = prov["inputs"] if prov else {}
+            rec["provider"] = {
+                "urn": prov["urn"] if prov else (ref or "").rsplit("::", 1)[0],
+                "ref": ref,
+                "type": prov["type"] if prov else None,
+                "name": prov["name"] if prov else None,
+                "default": bool(prov and prov.get("default")),
+                "region": pin.get("region"),
+                "defaultTags": _decode_default_tags(pin),
+            }
+        else:
+            rec["provider"] = None
+        rec.setdefault("default", False)
+        resources.append(rec)
+    by_type: dict[str, int] = {}
+    for r in resources:
+        by_type[r["type"]] = by_type.get(r["type"], 0) + 1
+    shown_config = {k: ("[secret]" if k in secret_keys else v) for k, v in sorted(config.items())}
+    return {
+        "formatVersion": FORMAT_VERSION,
+        "generator": f"azora-infra {__version__}",
+        "project": project.name,
+        "stack": stack,
+        "organization": ORGANIZATION,
+        "programDir": str(project.root),
+        "config": shown_config,
+        "secretConfigKeys": sorted(secret_keys),
+        "resources": resources,
+        "outputs": outputs,
+        "summary": {
+            "resources": len(resources),
+            "custom": sum(1 for r in resources if r["custom"]),
+            "components": sum(1 for r in resources if not r["custom"] and r["type"] != "pulumi:pulumi:Stack"),
+            "byType": dict(sorted(by_type.items())),
+        },
+    }
+
+
+def record_program(project: PulumiProject, stack: str) -> dict[str, Any]:
+    config, secret_keys = project.stack_config(stack)
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
+    os.environ.setdefault("PULUMI_ORGANIZATION", ORGANIZATION)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    mocks = AzoraMocks(default_region=config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks)
+    errors = _ErrorLog()
+    logger = logging.getLogger("azora-infra.plan")
+    logger.addHandler(errors)
+    logger.propagate = False
+    pulumi.runtime.set_mocks(mocks, project=project.name, stack=stack, preview=True, logger=logger,
+                             monitor=monitor, organization=ORGANIZATION)
+    sys.path.insert(0, str(project.main.parent))
+    if str(project.root) not in sys.path:
+        sys.path.insert(0, str(project.root))
+    os.chdir(project.root)
+    exports: dict[str, Any] = {}
+
+    async def program() -> None:
+        runpy.run_path(str(project.main), run_name="__main__")
+        root = pulumi.runtime.get_root_resource()
+        for key, value in dict(getattr(root, "outputs", {}) or {}).items():
+            exports[key] = _json_safe(await pulumi.Output.from_input(value).future())
+
+    _sync_await(run_pulumi_func(program))
+    if errors.messages:
+        raise ProgramError(errors.messages[0].strip().splitlines()[0])
+    records = list(monitor.records.values())
+    return build_plan(project, stack, config, secret_keys, records, exports)
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    if isinstance(err, pulumi.RunError | ProgramError):
+        return text.splitlines()[0]
+    return f"{type(err).__name__}: {text.splitlines()[0]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="azora_infra.plan.runner")
+    parser.add_argument("--program", required=True, type=Path)
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    output = args.output.resolve()
+    try:
+        project = PulumiProject.load(args.program)
+        plan = record_program(project, args.stack)
+    except SystemExit as err:  # a program that calls sys.exit
+        if err.code in (0, None):
+            print("program exited before registering its resources", file=sys.stderr)
+        else:
+            print(f"program exited with status {err.code}", file=sys.stderr)
+        return 2
+    except BaseException as err:  # noqa: BLE001 - reported in one line, traceback on --debug
+        from ..config.errors import ConfigError
+
+        if args.debug:
+            traceback.print_exc()
+        msg = str(err) if isinstance(err, ConfigError) else _one_line(err)
+        print(msg, file=sys.stderr)
+        return 2
+    output.write_text(json.dumps(plan, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
