@@ -54,9 +54,12 @@ _SERVICE = {"lb": "elasticloadbalancing", "alb": "elasticloadbalancing", "cloudw
 class AzoraMocks(pulumi.runtime.Mocks):
     """Mocks that answer like AWS would; `region_of_provider` maps provider refs to regions."""
 
-    def __init__(self, default_region: str) -> None:
+    def __init__(self, default_region: str,
+                 stack_outputs: Callable[[str], dict[str, Any]] | None = None) -> None:
         self.default_region = default_region
         self.provider_regions: dict[str, str] = {}
+        #: resolves a StackReference's stack name to that stack's exported outputs
+        self.stack_outputs = stack_outputs
 
     # --- helpers -------------------------------------------------------------------------
     def region_for(self, inputs: dict[str, Any], provider: str | None) -> str:
@@ -81,6 +84,10 @@ class AzoraMocks(pulumi.runtime.Mocks):
     # --- Mocks interface -----------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if args.typ == "pulumi:pulumi:StackReference":
+            ref = str(inputs.get("name") or args.name)
+            outputs = self.stack_outputs(ref) if self.stack_outputs else {}
+            return ref, {"name": ref, "outputs": outputs, "secretOutputNames": []}
         if args.typ.startswith("pulumi:providers:"):
             rid = "prov-" + _digest(args.typ, args.name)
             region = inputs.get("region") or self.default_region

@@ -162,13 +162,43 @@ def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secre
     }
 
 
+#: stacks being planned up the chain of StackReferences (guards against cycles)
+CHAIN_ENV = "AZORA_PLAN_CHAIN"
+
+
+def referenced_outputs(project: PulumiProject, stack: str, ref: str) -> dict[str, Any]:
+    """A StackReference ``[org/][project/]stack`` resolves to the exports of that stack's own
+    offline plan (the same program, its own stack file, in a fresh process), as the engine would
+    read them from the referenced stack's state. References to other projects resolve to nothing."""
+    from .api import PlanError, run_plan
+
+    parts = ref.split("/")
+    target = parts[-1]
+    if len(parts) >= 2 and parts[-2] != project.name:
+        return {}
+    chain = [s for s in os.environ.get(CHAIN_ENV, "").split(",") if s]
+    if target in (*chain, stack):
+        raise ProgramError(f"stack reference cycle: {' -> '.join([*chain, stack, target])}")
+    if not (project.root / f"Pulumi.{target}.yaml").is_file():
+        raise ProgramError(f"stack reference {ref!r}: no stack file Pulumi.{target}.yaml")
+    os.environ[CHAIN_ENV] = ",".join([*chain, stack])
+    try:
+        outputs: dict[str, Any] = run_plan(target, project.root)["outputs"]
+    except PlanError as err:
+        raise ProgramError(f"stack reference {ref!r}: {err}") from None
+    finally:
+        os.environ[CHAIN_ENV] = ",".join(chain)
+    return outputs
+
+
 def record_program(project: PulumiProject, stack: str) -> dict[str, Any]:
     config, secret_keys = project.stack_config(stack)
     os.environ["PULUMI_CONFIG"] = json.dumps(config)
     os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
     os.environ.setdefault("PULUMI_ORGANIZATION", ORGANIZATION)
     pulumi.runtime.set_all_config(config, secret_keys)
-    mocks = AzoraMocks(default_region=config.get("aws:region", "us-east-1"))
+    mocks = AzoraMocks(default_region=config.get("aws:region", "us-east-1"),
+                       stack_outputs=lambda ref: referenced_outputs(project, stack, ref))
     monitor = RecordingMonitor(mocks)
     errors = _ErrorLog()
     logger = logging.getLogger("azora-infra.plan")

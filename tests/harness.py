@@ -1,0 +1,45 @@
+"""Run a piece of Pulumi code in-process under the project's mocks and get its registrations.
+
+`record(fn)` sets up `AzoraMocks` + `RecordingMonitor`, runs ``fn()`` (which creates resources),
+waits for every registration, and returns a `Plan` built exactly as `azora-infra plan` builds one
+(root stack, default providers, provider summaries). Config can be set with ``config={...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from azora_infra.plan.mocks import AzoraMocks
+from azora_infra.plan.model import Plan
+from azora_infra.plan.project import PulumiProject
+from azora_infra.plan.recorder import RecordingMonitor
+from azora_infra.plan.runner import ORGANIZATION, build_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def record(fn: Callable[[], Any], *, stack: str = "test", project: str = "azora-platform",
+           config: dict[str, Any] | None = None, region: str = "af-south-1") -> Plan:
+    cfg = {"aws:region": region, **(config or {})}
+    engine_cfg = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
+    os.environ["PULUMI_CONFIG"] = json.dumps(engine_cfg)
+    pulumi.runtime.set_all_config(engine_cfg, [])
+    mocks = AzoraMocks(default_region=region)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor,
+                             organization=ORGANIZATION)
+
+    async def program() -> None:
+        fn()
+
+    _sync_await(run_pulumi_func(program))
+    proj = PulumiProject(ROOT, project, ROOT / "__main__.py", "python", {})
+    return Plan(build_plan(proj, stack, engine_cfg, [], list(monitor.records.values()), {}))
