@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -109,8 +109,7 @@ class RegionKeys(AzoraComponent):
         self.keys: dict[str, aws.kms.Key] = {}
         self.aliases: dict[str, aws.kms.Alias] = {}
         for purpose in args.purposes:
-            policy = identity.account_id.apply(
-                lambda acct, p=purpose: key_policy(acct, args.region, p, args.administrators, args.users))
+            policy = identity.account_id.apply(self._policy_for(args, purpose))
             key = aws.kms.Key(
                 self.child_name(purpose),
                 description=f"Azora {purpose} key ({args.region})",
@@ -135,6 +134,12 @@ class RegionKeys(AzoraComponent):
         self.key_ids: dict[str, pulumi.Output[str]] = {p: k.key_id for p, k in self.keys.items()}
         self.alias_names: dict[str, pulumi.Output[str]] = {p: a.name for p, a in self.aliases.items()}
         self.register_outputs({"keyArns": self.key_arns, "keyIds": self.key_ids, "aliasNames": self.alias_names})
+
+    @staticmethod
+    def _policy_for(args: RegionKeysArgs, purpose: str) -> Callable[[str], str]:
+        def render(account_id: str) -> str:
+            return key_policy(account_id, args.region, purpose, args.administrators, args.users)
+        return render
 
     def arn(self, purpose: str) -> pulumi.Output[str]:
         try:

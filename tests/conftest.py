@@ -1,9 +1,58 @@
 from __future__ import annotations
 
+import json
 import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 # Plans and checks never reach AWS: make boto3/moto and any stray SDK call fail fast offline.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
+
+REPO_STACKS = ("africa", "europe", "asia")
+_PLANS_ENV = "AZORA_TEST_PLANS_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Plan the repo's three stacks once per test session (in parallel), before xdist workers
+    start, so every test that reads a real plan reads the same files instead of re-planning."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(_PLANS_ENV):
+        return
+    from azora_infra.plan import run_plan
+
+    out = Path(tempfile.mkdtemp(prefix="azora-test-plans-"))
+
+    def plan(stack: str) -> None:
+        try:
+            doc: Any = run_plan(stack)
+        except Exception as err:
+            doc = {"error": str(err)}
+        (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(plan, REPO_STACKS))
+    os.environ[_PLANS_ENV] = str(out)
+
+
+@pytest.fixture(scope="session")
+def repo_plan() -> Callable[[str], dict[str, Any]]:
+    """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def get(stack: str) -> dict[str, Any]:
+        if stack not in cache:
+            path = Path(os.environ[_PLANS_ENV]) / f"{stack}.json"
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if "error" in doc:
+                pytest.fail(f"planning stack {stack} failed: {doc['error']}")
+            cache[stack] = doc
+        return cache[stack]
+
+    return get

@@ -27,12 +27,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def record(fn: Callable[[], Any], *, stack: str = "test", project: str = "azora-platform",
-           config: dict[str, Any] | None = None, region: str = "af-south-1") -> Plan:
+           config: dict[str, Any] | None = None, region: str = "af-south-1",
+           stack_outputs: Callable[[str], dict[str, Any]] | None = None) -> Plan:
     cfg = {"aws:region": region, **(config or {})}
     engine_cfg = {k: v if isinstance(v, str) else json.dumps(v) for k, v in cfg.items()}
     os.environ["PULUMI_CONFIG"] = json.dumps(engine_cfg)
     pulumi.runtime.set_all_config(engine_cfg, [])
-    mocks = AzoraMocks(default_region=region)
+    # stack_outputs: a StackReference's name -> the outputs that stack exports
+    mocks = AzoraMocks(default_region=region, stack_outputs=stack_outputs)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor,
                              organization=ORGANIZATION)

@@ -80,7 +80,8 @@ def test_nat_per_az_in_prod_and_single_in_dev() -> None:
 def test_isolated_tiers_have_no_route_out() -> None:
     plan = _network()
     isolated = plan.named("aws:ec2/routeTable:RouteTable", "net-isolated")
-    routes = [r for r in plan.of_type("aws:ec2/route:Route") if r.inputs["routeTableId"] == isolated.outputs["id"]]
+    routes = [r for r in plan.of_type("aws:ec2/route:Route")
+              if r.inputs["routeTableId"] == isolated.outputs["id"]]
     assert routes == []
     assocs = [a for a in plan.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
               if a.inputs["routeTableId"] == isolated.outputs["id"]]
@@ -104,7 +105,8 @@ def test_default_security_group_is_stripped() -> None:
 
 def test_endpoints_for_a_private_cluster() -> None:
     plan = _network(endpoints=("ecr.api", "ecr.dkr", "sts"))
-    services = {e.inputs["serviceName"]: e.inputs["vpcEndpointType"] for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    services = {e.inputs["serviceName"]: e.inputs["vpcEndpointType"]
+                for e in plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
     assert services == {
         "com.amazonaws.af-south-1.s3": "Gateway", "com.amazonaws.af-south-1.dynamodb": "Gateway",
         "com.amazonaws.af-south-1.ecr.api": "Interface", "com.amazonaws.af-south-1.ecr.dkr": "Interface",

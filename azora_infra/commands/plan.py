@@ -9,7 +9,7 @@ from ..plan import PlanError, render_text, run_plan
 from .common import EXIT_OK, CommandError, emit, to_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("plan", help="plan a stack offline (Pulumi mocks) and print it",
                        description="Run the Pulumi program for STACK under Pulumi's mocks, with the "
                                    "stack's config file loaded, and print every resource it would register.")

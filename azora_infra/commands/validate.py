@@ -10,7 +10,7 @@ from ..plan import DEFAULT_PROGRAM
 from .common import EXIT_OK, CommandError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("validate", help="validate all stack files (Pulumi.<stack>.yaml)")
     p.add_argument("--program", type=Path, default=None, help="project dir (default: this repo)")
     p.set_defaults(func=run)

@@ -17,7 +17,8 @@ EKS_INTERFACE_ENDPOINTS: tuple[str, ...] = (
 
 
 class NetworkConfig(ConfigModel):
-    #: the VPC CIDR; /16 to /22 (the subnet layout needs room for 12 subnets). Must not overlap another stack's VPC (peering, transit gateway).
+    #: the VPC CIDR; /16 to /22 (the subnet layout needs room for 12 subnets).
+    #: Must not overlap another stack's VPC (peering, transit gateway).
     cidr: str
     #: availability zones to span (the region catalog lists them)
     az_count: int = Field(default=3, ge=2, le=3)

@@ -58,6 +58,7 @@ class AzoraMocks(pulumi.runtime.Mocks):
                  stack_outputs: Callable[[str], dict[str, Any]] | None = None) -> None:
         self.default_region = default_region
         self.provider_regions: dict[str, str] = {}
+        self.provider_tags: dict[str, dict[str, str]] = {}
         #: resolves a StackReference's stack name to that stack's exported outputs
         self.stack_outputs = stack_outputs
 
@@ -92,14 +93,21 @@ class AzoraMocks(pulumi.runtime.Mocks):
             rid = "prov-" + _digest(args.typ, args.name)
             region = inputs.get("region") or self.default_region
             self.provider_regions[rid] = str(region)
+            tags = inputs.get("defaultTags")
+            if isinstance(tags, str):
+                try:
+                    tags = json.loads(tags)
+                except json.JSONDecodeError:
+                    tags = None
+            if isinstance(tags, dict) and isinstance(tags.get("tags"), dict):
+                self.provider_tags[rid] = {str(k): str(v) for k, v in tags["tags"].items()}
             return rid, inputs
         region = self.region_for(inputs, args.provider)
         pkg, module, cls = split_token(args.typ)
         handler = SPECIAL.get(args.typ)
         if pkg != "aws":
             rid = args.name if pkg != "random" else "random-" + _digest(args.name, n=8)
-            out = {**inputs, **(handler(self, args.name, inputs, region) if handler else {})}
-            return rid, out
+            return rid, {**inputs, **(handler(self, args.name, inputs, region) if handler else {})}
         if module == "ec2" and cls in _EC2_PREFIX:
             rid = f"{_EC2_PREFIX[cls]}-{_digest(args.typ, args.name)}"
         else:
@@ -112,7 +120,9 @@ class AzoraMocks(pulumi.runtime.Mocks):
             "region": region,
         }
         if "tags" in inputs:
-            out["tagsAll"] = inputs["tags"]
+            # what the provider's Check computes: its default tags, overridden by the resource's
+            provider_id = (args.provider or "").split("::")[-1]
+            out["tagsAll"] = {**self.provider_tags.get(provider_id, {}), **(inputs.get("tags") or {})}
         if handler:
             out.update(handler(self, rid, inputs, region))
         return str(out.get("id", rid)), out
@@ -311,6 +321,16 @@ def _node_group(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outp
             "resources": [{"autoscalingGroups": [{"name": f"eks-{rid}-{_digest(rid, n=8)}"}]}]}
 
 
+def _sar_stack(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    # a Serverless Application Repository app's CloudFormation stack ("serverlessrepo-" + name);
+    # the AWS rotation apps output the function ARN as RotationLambdaARN
+    name = str(i.get("name") or rid)
+    params = i.get("parameters") or {}
+    function = str(params.get("functionName") or name) if isinstance(params, dict) else name
+    sid = m.arn("cloudformation", region, f"stack/serverlessrepo-{name}/{_digest(name, n=8)}-{_digest(name, 'u', n=4)}")
+    return {"id": sid, "outputs": {"RotationLambdaARN": m.arn("lambda", region, f"function:{function}")}}
+
+
 SPECIAL: dict[str, Handler] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
@@ -322,6 +342,7 @@ SPECIAL: dict[str, Handler] = {
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda m, rid, i, r: {"latestVersion": 1, "defaultVersion": 1},
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
     "aws:rds/globalCluster:GlobalCluster": _rds_global,
@@ -346,6 +367,7 @@ SPECIAL: dict[str, Handler] = {
     "aws:backup/plan:Plan": _backup_plan,
     "aws:ec2/vpc:Vpc": _vpc,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
 }
 
 Invoke = Callable[[AzoraMocks, dict[str, Any], str], dict[str, Any]]
@@ -377,4 +399,9 @@ INVOKES: dict[str, Invoke] = {
         "names": [f"{r}{z}" for z in "abc"], "zoneIds": [f"{r[:3]}{r.split('-')[-1]}-az{n}" for n in (1, 2, 3)],
         "id": r},
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+    # an assumed-role session's issuer is its IAM role (what an EKS access entry must name)
+    "aws:iam/getSessionContext:getSessionContext": lambda m, a, r: {
+        "arn": a.get("arn", ""), "id": a.get("arn", ""), "sessionName": "ci",
+        "issuerArn": f"arn:aws:iam::{ACCOUNT_ID}:role/ci-deployer", "issuerName": "ci-deployer",
+        "issuerId": "AROAMOCKDEPLOYER"},
 }

@@ -41,7 +41,8 @@ class PulumiProject:
         runtime = doc.get("runtime")
         runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
         if runtime_name != "python":
-            raise ProgramError(f"{path.name}: runtime {runtime_name!r} is not python; only Python programs can be planned")
+            raise ProgramError(
+                f"{path.name}: runtime {runtime_name!r} is not python; only Python programs can be planned")
         main = root / str(doc.get("main") or ".")
         if main.is_dir():
             main = main / "__main__.py"

@@ -81,9 +81,9 @@ class RecordingMonitor(MockMonitor):
             "custom": bool(request.custom),
             "id": response.id or None,
             "parent": request.parent or None,
-            "dependencies": list(request.dependencies),
+            "dependencies": sorted(set(request.dependencies)),
             "propertyDependencies": {
-                k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns
+                k: sorted(set(v.urns)) for k, v in sorted(request.propertyDependencies.items()) if v.urns
             },
             "providerRef": request.provider or None,
             "version": request.version or None,

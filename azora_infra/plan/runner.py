@@ -76,6 +76,37 @@ def _decode_default_tags(inputs: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+def stable_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Registration order is decided by thread timing; make it reproducible without breaking
+    causality: a topological order (parent and dependencies first), ties broken by URN."""
+    import heapq
+
+    by_urn = {r["urn"]: r for r in records}
+    preds: dict[str, set[str]] = {u: set() for u in by_urn}
+    succs: dict[str, set[str]] = {u: set() for u in by_urn}
+    for r in records:
+        before = {r.get("parent") or "", *r.get("dependencies", []),
+                  (r.get("providerRef") or "").rsplit("::", 1)[0]}
+        for b in before:
+            if b in by_urn and b != r["urn"]:
+                preds[r["urn"]].add(b)
+                succs[b].add(r["urn"])
+    ready = [u for u, p in preds.items() if not p]
+    heapq.heapify(ready)
+    ordered: list[dict[str, Any]] = []
+    while ready:
+        u = heapq.heappop(ready)
+        ordered.append(by_urn[u])
+        for v in succs[u]:
+            preds[v].discard(u)
+            if not preds[v]:
+                heapq.heappush(ready, v)
+    if len(ordered) != len(records):  # a cycle cannot happen in a real program; keep everything
+        seen = {r["urn"] for r in ordered}
+        ordered += [r for r in records if r["urn"] not in seen]
+    return ordered
+
+
 def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secret_keys: list[str],
                records: list[dict[str, Any]], outputs: dict[str, Any]) -> dict[str, Any]:
     """Turn recorded registrations into the engine's view: root stack, default providers,
@@ -85,11 +116,13 @@ def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secre
         "urn": root_urn, "type": "pulumi:pulumi:Stack", "name": f"{project.name}-{stack}",
         "custom": False, "id": None, "parent": None, "dependencies": [], "propertyDependencies": {},
         "providerRef": None, "provider": None, "version": None, "inputs": {}, "outputs": outputs,
+        "default": False,
         "options": {"protect": False, "retainOnDelete": False, "ignoreChanges": [],
                     "deleteBeforeReplace": False, "additionalSecretOutputs": [], "customTimeouts": {},
                     "aliases": []},
     }]
     providers: dict[str, dict[str, Any]] = {}  # ref -> provider record
+    records = stable_order(records)
     for rec in records:
         if rec["type"].startswith("pulumi:providers:"):
             if rec.get("version"):
@@ -110,7 +143,7 @@ def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secre
             if ref not in providers:
                 inputs = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{pkg}:")}
                 inputs["version"] = version
-                default = {
+                default: dict[str, Any] = {
                     "urn": purn, "type": f"pulumi:providers:{pkg}", "name": name, "custom": True,
                     "id": pid, "parent": root_urn, "dependencies": [], "propertyDependencies": {},
                     "providerRef": None, "provider": None, "version": version, "inputs": inputs,
@@ -249,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"program exited with status {err.code}", file=sys.stderr)
         return 2
-    except BaseException as err:  # noqa: BLE001 - reported in one line, traceback on --debug
+    except BaseException as err:
         from ..config.errors import ConfigError
 
         if args.debug:
