@@ -9,10 +9,10 @@ import traceback
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import plan, validate
+from .commands import plan, report, validate
 from .commands.common import EXIT_ERROR, CommandError
 
-COMMANDS = (plan, validate)
+COMMANDS = (plan, validate, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as err:  # noqa: BLE001 - one line unless --debug
+    except Exception as err:
         if args.debug:
             traceback.print_exc()
         print(f"azora-infra {args.command}: internal error: {type(err).__name__}: {err}", file=sys.stderr)

@@ -6,16 +6,28 @@ uses, then the network everything runs in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.backup import RegionalBackup
+from components.cache import RegionalCache
+from components.edge import RegionalEdge
+from components.eks import EksCluster
+from components.k8s_baseline import KubernetesBaseline
+from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
+from .cache_edge import build_cache, build_edge, cache_edge_outputs
 from .config import StackConfig
+from .database import RegionDatabase, build_database, database_outputs
+from .dns_backup import RegionDns, build_backup, build_dns
+from .dns_backup import outputs as dns_backup_outputs
+from .kubernetes import build_kubernetes, kubernetes_outputs
 from .provider import region_provider
 
 
@@ -26,6 +38,19 @@ class RegionStack:
     provider: aws.Provider
     keys: RegionKeys
     network: RegionalNetwork
+    #: public zone (primary), health-checked latency record (once the ALB is wired)
+    dns: RegionDns
+    backup: RegionalBackup
+    #: the EKS cluster, Karpenter and the Kubernetes baseline (None when `azora:eks.enabled` is false)
+    eks: EksCluster | None = None
+    karpenter: Karpenter | None = None
+    baseline: KubernetesBaseline | None = None
+    #: Aurora: the resident (personal-data) cluster, and the global cluster + its member here
+    database: RegionDatabase | None = None
+    #: ElastiCache (global datastore member unless `azora:cache.globalDatastore` is false)
+    cache: RegionalCache | None = None
+    #: the internet-facing ALB, TLS 1.3 listener, WAF web ACL and target groups
+    edge: RegionalEdge | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -41,6 +66,10 @@ class RegionStack:
             "dbSubnetGroupName": self.network.db_subnet_group_name,
             "cacheSubnetGroupName": self.network.cache_subnet_group_name,
             "kmsKeyArns": self.keys.key_arns,
+            **dns_backup_outputs(self.dns, self.backup),
+            **kubernetes_outputs(self.eks),
+            **database_outputs(self.database),
+            **cache_edge_outputs(self.cache, self.edge),
         }
 
 
@@ -71,7 +100,27 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
         ),
         provider,
     )
-    return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network)
+    # The edge comes first so DNS gets the ALB (health-checked latency record aliasing it); its
+    # certificate is validated in the public zone
+    # that build_dns creates (primary) or reads (secondary): a deferred output resolved below.
+    zone_id: pulumi.Output[str]
+    resolve_zone_id: Callable[[pulumi.Output[str]], None]
+    zone_id, resolve_zone_id = pulumi.deferred_output()
+    edge = build_edge(cfg, stack, provider, keys, network, zone_id)
+    dns = build_dns(cfg, stack, provider, alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
+    resolve_zone_id(dns.zone_id)
+    backup = build_backup(cfg, stack, provider, keys)
+    kube = build_kubernetes(cfg, stack, provider, keys, network)
+    # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
+    database = build_database(cfg, stack, provider, keys, network,
+                              [kube.eks.node_security_group_id] if kube.eks is not None else [])
+    # the cache accepts 6379 only from the EKS nodes too
+    cache = build_cache(cfg, stack, provider, keys, network,
+                        [kube.eks.node_security_group_id] if kube.eks is not None else [],
+                        primary_ref=database.primary_ref)
+    return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
+                       dns=dns, backup=backup, eks=kube.eks, karpenter=kube.karpenter, baseline=kube.baseline,
+                       database=database, cache=cache, edge=edge)
 
 
 def export(region_stack: RegionStack) -> None:

@@ -21,12 +21,12 @@ class AzoraComponent(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(type_token, name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(providers=[provider])))
-        self._name = name
-        self._provider = provider
+        self._logical_name = name
+        self._region_provider = provider
 
     @property
     def provider(self) -> pulumi.ProviderResource:
-        return self._provider
+        return self._region_provider
 
     def child_opts(self, *, depends_on: Sequence[pulumi.Resource] | None = None,
                    protect: bool = False, retain_on_delete: bool = False,
@@ -35,7 +35,7 @@ class AzoraComponent(pulumi.ComponentResource):
                    **extra: Any) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(
             parent=self,
-            provider=provider or self._provider,
+            provider=provider or self._region_provider,
             depends_on=list(depends_on) if depends_on else None,
             protect=protect,
             retain_on_delete=retain_on_delete or None,
@@ -45,4 +45,4 @@ class AzoraComponent(pulumi.ComponentResource):
 
     def child_name(self, *parts: str) -> str:
         """Stable logical names: the component's name, then map keys or roles (never indexes)."""
-        return "-".join((self._name, *parts))
+        return "-".join((self._logical_name, *parts))

@@ -209,3 +209,11 @@ def test_empty_project(tmp_path: Path) -> None:
 
 def test_validate_stacks_accepts_the_repo_set() -> None:
     validate_stacks(load_project(ROOT))
+
+
+def test_cross_stack_global_datastore_members_must_match_the_primary(tmp_path: Path) -> None:
+    _project(tmp_path, {"africa": _stack("af-south-1", "10.10.0.0/16", "primary"),
+                        "europe": {**_stack("eu-west-1", "10.20.0.0/16"),
+                                   "azora:cache": {"nodeType": "cache.r7g.xlarge"}}})
+    with pytest.raises(ConfigError, match=r"^Pulumi\.europe\.yaml: azora:cache\.nodeType: "):
+        load_project(tmp_path)

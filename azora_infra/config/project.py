@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from .cache import check_global_datastore
 from .errors import ConfigError
 from .loader import NAMESPACE, load_stack_file, stack_file_name
 from .stack import Role, StackConfig
@@ -49,6 +50,7 @@ def validate_stacks(stacks: dict[str, StackConfig]) -> None:
                 stack_file_name(b), f"{NAMESPACE}:region",
                 f"{cb.region} is already the region of stack {a}",
             )
+    check_global_datastore(stacks)
 
 
 def load_project(project_dir: Path) -> dict[str, StackConfig]:

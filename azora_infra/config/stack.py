@@ -7,7 +7,13 @@ from enum import Enum
 from pydantic import Field, field_validator, model_validator
 
 from .. import regions
+from .backup import BackupConfig
 from .base import ConfigModel, FieldError
+from .cache import CacheConfig
+from .database import DatabaseConfig
+from .dns import DnsConfig
+from .edge import EdgeConfig
+from .eks import EksConfig
 from .kms import KmsConfig
 from .network import NetworkConfig
 from .presets import PRESETS, Environment, Preset
@@ -31,6 +37,12 @@ class StackConfig(ConfigModel):
     network: NetworkConfig
     tags: TagsConfig
     kms: KmsConfig = Field(default_factory=KmsConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    edge: EdgeConfig = Field(default_factory=EdgeConfig)
+    dns: DnsConfig = Field(default_factory=DnsConfig)
+    backup: BackupConfig = Field(default_factory=BackupConfig)
+    eks: EksConfig = Field(default_factory=EksConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
 
     @field_validator("region")
     @classmethod

@@ -258,10 +258,28 @@ def _health_check(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Ou
 def _acm(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
     cid = f"{_digest(rid, n=8)}-{_digest(rid, 'k', n=4)}-{_digest(rid, 'l', n=12)}"
     domain = str(i.get("domainName", "example.com"))
-    return {"arn": m.arn("acm", region, f"certificate/{cid}"),
-            "domainValidationOptions": [{"domainName": domain, "resourceRecordName": f"_x.{domain}.",
-                                         "resourceRecordType": "CNAME",
-                                         "resourceRecordValue": f"_y.{_digest(domain, n=8)}.acm-validations.aws."}]}
+    names = [domain, *[str(n) for n in i.get("subjectAlternativeNames") or [] if n != domain]]
+
+    def option(name: str) -> Outputs:
+        # ACM gives a wildcard the same validation record as its apex
+        base = name.removeprefix("*.")
+        return {"domainName": name, "resourceRecordName": f"_x{_digest(base, n=6)}.{base}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_y.{_digest(base, n=8)}.acm-validations.aws."}
+
+    return {"arn": m.arn("acm", region, f"certificate/{cid}"), "status": "PENDING_VALIDATION",
+            "domainValidationOptions": [option(n) for n in names]}
+
+
+def _route53_record(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    name = str(i.get("name") or rid).rstrip(".")
+    return {"id": f"{i.get('zoneId', 'Z')}_{name}_{i.get('type', 'A')}", "fqdn": name}
+
+
+def _listener(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    lb = str(i.get("loadBalancerArn") or "")
+    suffix = lb.split(":loadbalancer/", 1)[-1] if ":loadbalancer/" in lb else f"app/lb/{_digest(rid, n=16)}"
+    return {"arn": m.arn("elasticloadbalancing", region, f"listener/{suffix}/{_digest(rid, n=16)}")}
 
 
 def _wafv2(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
@@ -357,6 +375,8 @@ SPECIAL: dict[str, Handler] = {
     "aws:route53/zone:Zone": _zone,
     "aws:route53/healthCheck:HealthCheck": _health_check,
     "aws:acm/certificate:Certificate": _acm,
+    "aws:route53/record:Record": _route53_record,
+    "aws:lb/listener:Listener": _listener,
     "aws:wafv2/webAcl:WebAcl": _wafv2,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:sqs/queue:Queue": _sqs,

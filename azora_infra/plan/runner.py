@@ -197,6 +197,8 @@ def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secre
 
 #: stacks being planned up the chain of StackReferences (guards against cycles)
 CHAIN_ENV = "AZORA_PLAN_CHAIN"
+#: outputs of referenced stacks already planned by this process (several references, one plan)
+_REFERENCED: dict[str, dict[str, Any]] = {}
 
 
 def referenced_outputs(project: PulumiProject, stack: str, ref: str) -> dict[str, Any]:
@@ -207,6 +209,8 @@ def referenced_outputs(project: PulumiProject, stack: str, ref: str) -> dict[str
 
     parts = ref.split("/")
     target = parts[-1]
+    if target in _REFERENCED:
+        return _REFERENCED[target]
     if len(parts) >= 2 and parts[-2] != project.name:
         return {}
     chain = [s for s in os.environ.get(CHAIN_ENV, "").split(",") if s]
@@ -221,6 +225,7 @@ def referenced_outputs(project: PulumiProject, stack: str, ref: str) -> dict[str
         raise ProgramError(f"stack reference {ref!r}: {err}") from None
     finally:
         os.environ[CHAIN_ENV] = ",".join(chain)
+    _REFERENCED[target] = outputs
     return outputs
 
 

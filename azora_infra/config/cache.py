@@ -1,0 +1,239 @@
+"""`azora:cache`: the region's ElastiCache (Valkey / Redis OSS) cluster and its global datastore.
+
+Every key is optional; with no `azora:cache` block a stack gets a cluster-mode Valkey cluster
+(2 shards x 1 replica of cache.r7g.large) that joins the primary stack's global datastore.
+
+Residency: a cache classified ``personal`` holds personal data, which stays in its
+jurisdiction, so it can never be a member of the global datastore (which copies every key to
+the other regions). The rule is checked here, before anything is planned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ..regions import DataClass
+from .base import ConfigModel, FieldError, check_log_retention
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .stack import StackConfig
+
+#: AWS allows one primary and at most two secondary regions per global datastore.
+MAX_GLOBAL_SECONDARIES = 2
+
+#: Regions where ElastiCache global datastores are available (ElastiCache user guide,
+#: "Global datastores: prerequisites and limitations"). All three Azora regions are listed
+#: (Cape Town, Ireland, Singapore), as are the other regions of the catalog.
+GLOBAL_DATASTORE_REGIONS: frozenset[str] = frozenset({
+    "af-south-1", "ap-east-1", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1",
+    "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1",
+    "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+    "us-west-1", "us-west-2",
+})
+
+#: Node families a global datastore supports (size large and above only).
+GLOBAL_DATASTORE_FAMILIES = ("m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")
+_SMALL_SIZES = ("micro", "small", "medium")
+
+_NODE_TYPE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")
+_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+_WEEKLY = re.compile(rf"^{_DAY}:{_HHMM}-{_DAY}:{_HHMM}$")
+_DAILY = re.compile(rf"^{_HHMM}-{_HHMM}$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)$")
+
+#: engine -> default engine version
+DEFAULT_VERSIONS = {"valkey": "8.0", "redis": "7.1"}
+
+
+class CacheConfig(ConfigModel):
+    #: ``valkey`` (default: open source, cheaper per node hour) or ``redis`` (Redis OSS)
+    engine: Literal["valkey", "redis"] = "valkey"
+    #: ``major.minor`` (e.g. 8.0 for Valkey, 7.1 for Redis OSS); unset: the engine's default
+    engine_version: str | None = None
+    #: node type; Graviton (``cache.r7g.large``) by default. A global datastore needs large or above.
+    node_type: str = "cache.r7g.large"
+    #: shards (node groups); cluster mode is always on so load spreads over the shards
+    shards: int = Field(default=2, ge=1, le=500)
+    #: read replicas per shard (>= 1: Multi-AZ automatic failover needs a replica)
+    replicas_per_shard: int = Field(default=1, ge=1, le=5)
+    #: days of daily automatic snapshots kept (1-35)
+    snapshot_retention_days: int = Field(default=7, ge=1, le=35)
+    #: daily snapshot window (UTC, ``hh:mm-hh:mm``, at least 60 minutes)
+    snapshot_window: str = "01:00-02:00"
+    #: weekly maintenance window (UTC, ``ddd:hh:mm-ddd:hh:mm``); must not overlap the snapshot window
+    maintenance_window: str = "sun:03:00-sun:04:00"
+    #: the `azora:data-class` of what is cached; ``personal`` caches stay regional
+    data_class: DataClass = DataClass.CONFIDENTIAL
+    #: join the primary stack's global datastore (the primary creates it, secondaries join)
+    global_datastore: bool = True
+    #: slow-log / engine-log retention (days); unset: the environment preset
+    log_retention_days: int | None = None
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, v: str) -> str:
+        if not _NODE_TYPE.match(v):
+            raise ValueError(f"{v} is not an ElastiCache node type (e.g. cache.r7g.large)")
+        return v
+
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, v: str | None) -> str | None:
+        if v is not None and not _VERSION.match(v):
+            raise ValueError(f"{v} is not a major.minor engine version (e.g. 8.0)")
+        return v
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _weekly(cls, v: str) -> str:
+        v = v.lower()
+        if not _WEEKLY.match(v):
+            raise ValueError(f"{v} is not a weekly window ddd:hh:mm-ddd:hh:mm (UTC), "
+                             "e.g. sun:03:00-sun:04:00")
+        return v
+
+    @field_validator("snapshot_window")
+    @classmethod
+    def _daily(cls, v: str) -> str:
+        if not _DAILY.match(v):
+            raise ValueError(f"{v} is not a daily window hh:mm-hh:mm (UTC), e.g. 01:00-02:00")
+        start, end = (_minutes(p) for p in v.split("-"))
+        if (end - start) % 1440 < 60:
+            raise ValueError(f"{v} is shorter than the 60 minutes ElastiCache requires")
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int | None) -> int | None:
+        return None if v is None else check_log_retention(v)
+
+    @model_validator(mode="after")
+    def _residency_and_global_rules(self) -> CacheConfig:
+        if self.global_datastore and self.data_class is DataClass.PERSONAL:
+            raise FieldError(
+                "cache.globalDatastore",
+                "a cache with dataClass personal cannot join the global datastore: it would copy "
+                "personal data to the other regions, and personal data stays in its jurisdiction "
+                "(set globalDatastore: false, or cache non-personal data only)",
+            )
+        if self.global_datastore:
+            family, size = _NODE_TYPE.match(self.node_type).groups()  # type: ignore[union-attr]
+            if family not in GLOBAL_DATASTORE_FAMILIES or size in _SMALL_SIZES:
+                raise FieldError(
+                    "cache.nodeType",
+                    f"{self.node_type} cannot be in a global datastore (families "
+                    f"{', '.join(GLOBAL_DATASTORE_FAMILIES)}, size large or above)",
+                )
+        if _overlaps(self.snapshot_window, self.maintenance_window):
+            raise FieldError(
+                "cache.snapshotWindow",
+                f"{self.snapshot_window} overlaps the maintenance window {self.maintenance_window}",
+            )
+        return self
+
+    @property
+    def version(self) -> str:
+        return self.engine_version or DEFAULT_VERSIONS[self.engine]
+
+    @property
+    def parameter_group_family(self) -> str:
+        return parameter_group_family(self.engine, self.version)
+
+    def retention_days(self, preset_days: int) -> int:
+        return self.log_retention_days or preset_days
+
+
+def parameter_group_family(engine: str, version: str) -> str:
+    """The ElastiCache parameter group family of an engine version: ``valkey8``, ``valkey7``,
+    ``redis7``, ``redis6.x``."""
+    major = int(version.split(".")[0])
+    if engine == "valkey":
+        return f"valkey{major}"
+    return "redis6.x" if major == 6 else f"redis{major}"
+
+
+def global_datastore_region_error(region: str) -> str | None:
+    """Why ``region`` cannot hold a global datastore member, or None if it can."""
+    if region in GLOBAL_DATASTORE_REGIONS:
+        return None
+    return (f"ElastiCache global datastores are not available in {region}; set "
+            "azora:cache.globalDatastore: false for this stack (a regional cache)")
+
+
+def check_global_datastore(stacks: Mapping[str, StackConfig]) -> None:
+    """Project-wide rules of the global datastore, checked across the stack files:
+
+    - every member's region supports global datastores;
+    - if a secondary joins, the primary stack has `globalDatastore` on (it creates the group);
+    - at most two secondary regions (AWS's limit);
+    - engine, version, node type and shard count of a secondary equal the primary's (AWS
+      inherits them; a differing value in a secondary's file would be silently ignored).
+
+    Raises `ConfigError` naming the stack file and field.
+    """
+    members = [(name, cfg) for name, cfg in sorted(stacks.items()) if cfg.cache.global_datastore]
+    for name, cfg in members:
+        reason = global_datastore_region_error(cfg.region)
+        if reason:
+            raise ConfigError(f"Pulumi.{name}.yaml", "azora:cache.globalDatastore", reason)
+    primary = next(((n, c) for n, c in members if c.is_primary), None)
+    secondaries = [(n, c) for n, c in members if not c.is_primary]
+    if secondaries and primary is None:
+        name = secondaries[0][0]
+        raise ConfigError(f"Pulumi.{name}.yaml", "azora:cache.globalDatastore",
+                          "the primary stack has no global datastore to join (set "
+                          "azora:cache.globalDatastore: true in the primary stack, or false here)")
+    if len(secondaries) > MAX_GLOBAL_SECONDARIES:
+        extra = secondaries[MAX_GLOBAL_SECONDARIES][0]
+        first = ", ".join(n for n, _ in secondaries[:MAX_GLOBAL_SECONDARIES])
+        raise ConfigError(
+            f"Pulumi.{extra}.yaml", "azora:cache.globalDatastore",
+            f"a global datastore has at most {MAX_GLOBAL_SECONDARIES} secondary regions "
+            f"(already: {first}); set globalDatastore: false here")
+    if primary is not None:
+        p = primary[1].cache
+        for name, cfg in secondaries:
+            c = cfg.cache
+            pairs: tuple[tuple[str, object, object], ...] = (
+                ("engine", c.engine, p.engine), ("engineVersion", c.version, p.version),
+                ("nodeType", c.node_type, p.node_type), ("shards", c.shards, p.shards))
+            for field, mine, theirs in pairs:
+                if mine != theirs:
+                    raise ConfigError(
+                        f"Pulumi.{name}.yaml", f"azora:cache.{field}",
+                        f"{mine} differs from the primary stack's {theirs}: a global datastore "
+                        "member inherits it from the primary (change it there)")
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")[-2:]
+    return int(h) * 60 + int(m)
+
+
+def _overlaps(daily: str, weekly: str) -> bool:
+    """Does a daily window overlap a weekly window (on any day)? Minutes of the week, wrapped."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    week = 7 * 1440
+
+    def weekly_span(part: str) -> int:
+        day, rest = part.split(":", 1)
+        return days.index(day) * 1440 + _minutes(rest)
+
+    w_start, w_end = (weekly_span(p) for p in weekly.split("-"))
+    w_len = (w_end - w_start) % week
+    d_start, d_end = (_minutes(p) for p in daily.split("-"))
+    d_len = (d_end - d_start) % 1440
+    for day in range(7):
+        s = day * 1440 + d_start
+        # two intervals on a circle overlap iff one's start lies inside the other
+        if (s - w_start) % week < w_len or (w_start - s) % week < d_len:
+            return True
+    return False

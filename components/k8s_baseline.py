@@ -1,0 +1,224 @@
+"""`KubernetesBaseline`: what every Azora cluster has before a team deploys anything.
+
+Through the cluster's Kubernetes provider: team namespaces under the `restricted` Pod Security
+Standard with a ResourceQuota and a LimitRange, RBAC for the access-entry groups
+(platform-admin / developer / viewer), default-deny NetworkPolicies (enforced by the VPC CNI's
+network-policy agent) with DNS (and mesh control-plane) egress allowed, an encrypted gp3 default
+StorageClass, and the Istio service mesh with mesh-wide STRICT mutual TLS.
+
+Why Istio (not Linkerd): mesh-wide STRICT mTLS is one declarative `PeerAuthentication` that makes
+every sidecar refuse plaintext; the Istio CNI node agent removes the NET_ADMIN init container so
+meshed pods pass the `restricted` Pod Security Standard; and Istio is a CNCF-graduated project
+with open-source stable releases (Linkerd's stable releases have come only from a vendor since
+2024). See docs/components/kubernetes-baseline.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from azora_infra.config.eks import MeshConfig, NamespaceConfig
+
+from .base import AzoraComponent
+from .eks import GROUP_DEVELOPERS, GROUP_PLATFORM_ADMINS, GROUP_VIEWERS
+
+MESH_NAMESPACE = "istio-system"
+PSS = "pod-security.kubernetes.io"
+
+
+def pss_labels(level: str) -> dict[str, str]:
+    """Pod Security Admission labels: enforce, audit and warn at ``level`` (latest version)."""
+    return {f"{PSS}/enforce": level, f"{PSS}/enforce-version": "latest",
+            f"{PSS}/audit": level, f"{PSS}/audit-version": "latest",
+            f"{PSS}/warn": level, f"{PSS}/warn-version": "latest"}
+
+
+@dataclass(frozen=True)
+class KubernetesBaselineArgs:
+    #: the cluster's ready provider (`EksCluster.k8s_provider`); every child uses it
+    k8s_provider: pulumi.ProviderResource
+    #: team namespaces keyed by namespace name
+    namespaces: Mapping[str, NamespaceConfig] = field(default_factory=dict)
+    mesh: MeshConfig = field(default_factory=MeshConfig)
+    #: KMS key (ARN) for the default gp3 StorageClass; None: no StorageClass is created
+    data_key_arn: pulumi.Input[str] | None = None
+
+
+class KubernetesBaseline(AzoraComponent):
+    """Namespaces, quotas, RBAC, network policies, storage class and the mTLS mesh.
+
+    Outputs: ``namespace_names`` (key -> name), ``mesh_namespace`` (None without the mesh),
+    ``cluster_roles`` (role -> ClusterRole name).
+    """
+
+    def __init__(self, name: str, args: KubernetesBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("azora:k8s:Baseline", name, args.k8s_provider, opts)
+        mesh = args.mesh.enabled
+
+        def k8s_opts(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+            return self.child_opts(provider=args.k8s_provider, depends_on=list(depends_on) or None)
+
+        # --- RBAC for the access-entry groups ----------------------------------------------------
+        self.cluster_roles: dict[str, k8s.rbac.v1.ClusterRole] = {
+            "platform-admin": k8s.rbac.v1.ClusterRole(
+                self.child_name("role", "platform-admin"),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admin"),
+                rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=["*"], resources=["*"], verbs=["*"]),
+                       k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["*"], verbs=["*"])],
+                opts=k8s_opts()),
+            # developer/viewer follow Kubernetes' own edit/view roles (and every CRD that aggregates to them)
+            "developer": self._aggregated("developer", "edit", k8s_opts()),
+            "viewer": self._aggregated("viewer", "view", k8s_opts()),
+        }
+        k8s.rbac.v1.ClusterRoleBinding(
+            self.child_name("binding", "platform-admin"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admins"),
+            role_ref=_role_ref("azora-platform-admin"), subjects=[_group(GROUP_PLATFORM_ADMINS)],
+            opts=k8s_opts(self.cluster_roles["platform-admin"]))
+        k8s.rbac.v1.ClusterRoleBinding(
+            self.child_name("binding", "viewer"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-viewers"),
+            role_ref=_role_ref("azora-viewer"), subjects=[_group(GROUP_VIEWERS)],
+            opts=k8s_opts(self.cluster_roles["viewer"]))
+
+        # --- team namespaces ---------------------------------------------------------------------
+        self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
+        for ns, spec in args.namespaces.items():
+            labels = {**pss_labels("restricted"), "azora.io/team": spec.team}
+            if mesh:
+                labels["istio-injection"] = "enabled"
+            namespace = k8s.core.v1.Namespace(
+                self.child_name("ns", ns), metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
+                opts=k8s_opts())
+            self.namespaces[ns] = namespace
+            meta = k8s.meta.v1.ObjectMetaArgs(namespace=ns, labels={"azora.io/team": spec.team})
+            in_ns = k8s_opts(namespace)
+            q = spec.quota
+            k8s.core.v1.ResourceQuota(
+                self.child_name("ns", ns, "quota"), metadata=_named(meta, "team-quota"),
+                spec=k8s.core.v1.ResourceQuotaSpecArgs(hard={
+                    "requests.cpu": q.requests_cpu, "requests.memory": q.requests_memory,
+                    "limits.cpu": q.limits_cpu, "limits.memory": q.limits_memory, "pods": str(q.pods)}),
+                opts=in_ns)
+            lim = spec.limits
+            k8s.core.v1.LimitRange(
+                self.child_name("ns", ns, "limits"), metadata=_named(meta, "container-defaults"),
+                spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
+                    type="Container",
+                    default={"cpu": lim.default_cpu, "memory": lim.default_memory},
+                    default_request={"cpu": lim.default_request_cpu, "memory": lim.default_request_memory},
+                    max={"cpu": lim.max_cpu, "memory": lim.max_memory})]),
+                opts=in_ns)
+            k8s.rbac.v1.RoleBinding(
+                self.child_name("ns", ns, "developers"), metadata=_named(meta, "azora-developers"),
+                role_ref=_role_ref("azora-developer"), subjects=[_group(GROUP_DEVELOPERS)],
+                opts=k8s_opts(namespace, self.cluster_roles["developer"]))
+            self._network_policies(ns, meta, mesh, in_ns)
+
+        # --- storage -----------------------------------------------------------------------------------
+        if args.data_key_arn is not None:
+            k8s.storage.v1.StorageClass(
+                self.child_name("storage", "gp3"),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="gp3-encrypted", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+                provisioner="ebs.csi.aws.com",
+                parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args.data_key_arn},
+                volume_binding_mode="WaitForFirstConsumer", allow_volume_expansion=True, reclaim_policy="Delete",
+                opts=k8s_opts())
+
+        # --- the mesh -----------------------------------------------------------------------------------
+        self.mesh_namespace: str | None = None
+        if mesh:
+            self._mesh(args.mesh, k8s_opts)
+            self.mesh_namespace = MESH_NAMESPACE
+
+        self.namespace_names = {k: n.metadata.name for k, n in self.namespaces.items()}
+        self.register_outputs({
+            "namespaceNames": self.namespace_names, "meshNamespace": self.mesh_namespace,
+            "clusterRoles": {k: r.metadata.name for k, r in self.cluster_roles.items()},
+        })
+
+    def _aggregated(self, role: str, builtin: str, opts: pulumi.ResourceOptions) -> k8s.rbac.v1.ClusterRole:
+        return k8s.rbac.v1.ClusterRole(
+            self.child_name("role", role),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"azora-{role}"),
+            aggregation_rule=k8s.rbac.v1.AggregationRuleArgs(cluster_role_selectors=[k8s.meta.v1.LabelSelectorArgs(
+                match_labels={f"rbac.authorization.k8s.io/aggregate-to-{builtin}": "true"})]),
+            opts=opts)
+
+    def _network_policies(self, ns: str, meta: k8s.meta.v1.ObjectMetaArgs, mesh: bool,
+                          opts: pulumi.ResourceOptions) -> None:
+        every_pod = k8s.meta.v1.LabelSelectorArgs()
+        k8s.networking.v1.NetworkPolicy(
+            self.child_name("ns", ns, "default-deny"), metadata=_named(meta, "default-deny-all"),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=every_pod, policy_types=["Ingress", "Egress"]),
+            opts=opts)
+        k8s.networking.v1.NetworkPolicy(
+            self.child_name("ns", ns, "allow-dns"), metadata=_named(meta, "allow-dns-egress"),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=every_pod, policy_types=["Egress"],
+                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[k8s.networking.v1.NetworkPolicyPeerArgs(
+                        namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                            match_labels={"kubernetes.io/metadata.name": "kube-system"}),
+                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}))],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol=p, port=53) for p in ("UDP", "TCP")])]),
+            opts=opts)
+        if mesh:
+            # sidecars fetch config and certificates from istiod (xDS + CA on 15012)
+            k8s.networking.v1.NetworkPolicy(
+                self.child_name("ns", ns, "allow-istiod"), metadata=_named(meta, "allow-istiod-egress"),
+                spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=every_pod, policy_types=["Egress"],
+                    egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                        to=[k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                                match_labels={"kubernetes.io/metadata.name": MESH_NAMESPACE}),
+                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "istiod"}))],
+                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=15012)])]),
+                opts=opts)
+
+    def _mesh(self, cfg: MeshConfig, k8s_opts: Callable[..., pulumi.ResourceOptions]) -> None:
+        # the CNI node agent needs hostPath: its namespace is the one that runs privileged
+        mesh_ns = k8s.core.v1.Namespace(
+            self.child_name("mesh", "namespace"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=MESH_NAMESPACE, labels=pss_labels("privileged")),
+            opts=k8s_opts())
+        repo = k8s.helm.v3.RepositoryOptsArgs(repo=cfg.repository)
+
+        def release(key: str, chart: str, values: dict[str, object], *after: pulumi.Resource) -> k8s.helm.v3.Release:
+            return k8s.helm.v3.Release(
+                self.child_name("mesh", key), name=f"istio-{key}", chart=chart, version=cfg.version,
+                repository_opts=repo, namespace=MESH_NAMESPACE, values=values, atomic=True,
+                cleanup_on_fail=True, timeout=600, opts=k8s_opts(mesh_ns, *after))
+
+        self.mesh_base = release("base", "base", {"defaultRevision": "default"})
+        self.mesh_cni = release("cni", "cni", {"global": {"logAsJson": True}}, self.mesh_base)
+        self.mesh_istiod = release("istiod", "istiod", {
+            "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, "replicaCount": 2},
+            "global": {"logAsJson": True},
+            "meshConfig": {"enablePrometheusMerge": True},
+        }, self.mesh_base, self.mesh_cni)
+        # mesh-wide: a PeerAuthentication named default in the root namespace applies to every workload
+        self.peer_authentication = k8s.apiextensions.CustomResource(
+            self.child_name("mesh", "strict-mtls"),
+            api_version="security.istio.io/v1", kind="PeerAuthentication",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default", namespace=MESH_NAMESPACE),
+            spec={"mtls": {"mode": "STRICT"}},
+            opts=k8s_opts(self.mesh_istiod))
+
+
+def _named(meta: k8s.meta.v1.ObjectMetaArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:
+    return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=meta.namespace, labels=meta.labels)
+
+
+def _role_ref(name: str) -> k8s.rbac.v1.RoleRefArgs:
+    return k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=name)
+
+
+def _group(name: str) -> k8s.rbac.v1.SubjectArgs:
+    return k8s.rbac.v1.SubjectArgs(api_group="rbac.authorization.k8s.io", kind="Group", name=name)
