@@ -15,10 +15,9 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import regions
 from .base import ConfigModel, FieldError
-from .dns import _EMAIL
+from .validators import email_addresses, iam_principal_arns
 
 _CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
-_IAM_ARN = re.compile(r"^arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
 
 
 class BackupConfig(ConfigModel):
@@ -66,10 +65,7 @@ class BackupConfig(ConfigModel):
     @field_validator("notification_emails")
     @classmethod
     def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for e in v:
-            if not _EMAIL.match(e):
-                raise ValueError(f"{e!r} is not an e-mail address")
-        return v
+        return email_addresses(v)
 
     @field_validator("copy_regions")
     @classmethod
@@ -84,10 +80,7 @@ class BackupConfig(ConfigModel):
     @field_validator("policy_admins")
     @classmethod
     def _arns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for arn in v:
-            if not _IAM_ARN.match(arn):
-                raise ValueError(f"{arn} is not an IAM role, user or account-root ARN")
-        return v
+        return iam_principal_arns(v)
 
     @model_validator(mode="after")
     def _fits_the_lock(self) -> BackupConfig:

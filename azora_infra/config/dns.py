@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import ConfigModel
+from .validators import email_addresses
 
 #: Route 53 runs health checkers only in these regions (API `HealthCheckRegion`).
 HEALTH_CHECKER_REGIONS: tuple[str, ...] = (
@@ -25,7 +26,6 @@ DEFAULT_CHECKER_REGIONS: tuple[str, ...] = ("eu-west-1", "ap-southeast-1", "us-e
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})+$")
 _RECORD = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class DnsAlarmConfig(ConfigModel):
@@ -40,10 +40,7 @@ class DnsAlarmConfig(ConfigModel):
     @field_validator("emails")
     @classmethod
     def _emails(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for e in v:
-            if not _EMAIL.match(e):
-                raise ValueError(f"{e!r} is not an e-mail address")
-        return v
+        return email_addresses(v)
 
 
 class DnsConfig(ConfigModel):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator
 
 from .base import ConfigModel
-
-_IAM_ARN = re.compile(r"^arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)$")
+from .validators import iam_principal_arns
 
 
 class KmsConfig(ConfigModel):
@@ -23,7 +20,4 @@ class KmsConfig(ConfigModel):
     @field_validator("administrators", "users")
     @classmethod
     def _arns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for arn in v:
-            if not _IAM_ARN.match(arn):
-                raise ValueError(f"{arn} is not an IAM role, user or account-root ARN")
-        return v
+        return iam_principal_arns(v)
