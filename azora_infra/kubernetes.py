@@ -15,6 +15,7 @@ from components.eks import EksCluster, EksClusterArgs
 from components.k8s_baseline import KubernetesBaseline, KubernetesBaselineArgs
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import RegionKeys
+from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.network import RegionalNetwork
 
 from .config import StackConfig
@@ -25,6 +26,8 @@ class RegionKubernetes:
     eks: EksCluster | None = None
     karpenter: Karpenter | None = None
     baseline: KubernetesBaseline | None = None
+    #: the AWS Load Balancer Controller (reconciles the edge's TargetGroupBindings)
+    lb_controller: LoadBalancerController | None = None
 
 
 def cluster_name(stack: str) -> str:
@@ -89,7 +92,19 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             data_key_arn=keys.data_key_arn,
         ),
     )
-    return RegionKubernetes(eks=eks, karpenter=karpenter, baseline=baseline)
+    # after the node groups (the provider waits for them): owns the TargetGroupBinding CRD
+    lb_controller = LoadBalancerController(
+        "lb-controller",
+        LoadBalancerControllerArgs(
+            cluster_name=eks.cluster_name,
+            region=cfg.region,
+            vpc_id=network.vpc_id,
+            k8s_provider=eks.k8s_provider,
+            chart_version=eks_cfg.lb_controller_chart_version,
+        ),
+        provider,
+    )
+    return RegionKubernetes(eks=eks, karpenter=karpenter, baseline=baseline, lb_controller=lb_controller)
 
 
 def kubernetes_outputs(eks: EksCluster | None) -> dict[str, Any]:

@@ -15,11 +15,12 @@ import pulumi_aws as aws
 
 from components.backup import RegionalBackup
 from components.cache import RegionalCache
-from components.edge import RegionalEdge
+from components.edge import RegionalEdge, TargetGroupBindings
 from components.eks import EksCluster
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
+from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
 from .cache_edge import build_cache, build_edge, cache_edge_outputs
@@ -51,6 +52,9 @@ class RegionStack:
     cache: RegionalCache | None = None
     #: the internet-facing ALB, TLS 1.3 listener, WAF web ACL and target groups
     edge: RegionalEdge | None = None
+    #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
+    lb_controller: LoadBalancerController | None = None
+    service_bindings: TargetGroupBindings | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -111,6 +115,12 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     resolve_zone_id(dns.zone_id)
     backup = build_backup(cfg, stack, provider, keys)
     kube = build_kubernetes(cfg, stack, provider, keys, network)
+    # the edge's target groups bound to their Kubernetes Services: after the controller's release
+    # (it brings the TargetGroupBinding CRD) and the baseline (it creates the team namespaces)
+    service_bindings = None
+    if kube.eks is not None and kube.lb_controller is not None:
+        service_bindings = edge.bind_services(kube.eks.k8s_provider, depends_on=[
+            kube.lb_controller.release, *([kube.baseline] if kube.baseline is not None else [])])
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
     database = build_database(cfg, stack, provider, keys, network,
                               [kube.eks.node_security_group_id] if kube.eks is not None else [])
@@ -120,7 +130,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
                         primary_ref=database.primary_ref)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, eks=kube.eks, karpenter=kube.karpenter, baseline=kube.baseline,
-                       database=database, cache=cache, edge=edge)
+                       database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
+                       service_bindings=service_bindings)
 
 
 def export(region_stack: RegionStack) -> None:

@@ -382,16 +382,19 @@ class RegionalEdge(AzoraComponent):
         })
 
     def bind_services(self, k8s_provider: pulumi.ProviderResource,
-                      opts: pulumi.ResourceOptions | None = None) -> TargetGroupBindings:
+                      opts: pulumi.ResourceOptions | None = None, *,
+                      depends_on: Sequence[pulumi.Resource] = ()) -> TargetGroupBindings:
         """TargetGroupBindings for every service of this edge (needs the AWS Load Balancer
-        Controller's CRDs in the cluster behind ``k8s_provider``)."""
+        Controller's CRDs in the cluster behind ``k8s_provider``: pass its Helm release in
+        ``depends_on``; every binding then waits for it)."""
         specs = {
             svc: TargetGroupBindingSpec(target_group_arn=self.target_group_arns[svc], namespace=t.namespace,
                                         service_name=t.service_name or svc, service_port=t.port)
             for svc, t in self._args.services.items()
         }
         return TargetGroupBindings(f"{self._name}-bindings", specs, k8s_provider,
-                                   alb_security_group_id=self.security_group_id, opts=opts)
+                                   alb_security_group_id=self.security_group_id, depends_on=depends_on,
+                                   opts=opts)
 
 
 @dataclass(frozen=True)
@@ -413,7 +416,10 @@ class TargetGroupBindings(AzoraComponent):
     def __init__(self, name: str, specs: Mapping[str, TargetGroupBindingSpec],
                  k8s_provider: pulumi.ProviderResource, *,
                  alb_security_group_id: pulumi.Input[str] | None = None,
+                 depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        # ``depends_on`` goes on every binding: a component's own depends_on does not hold back
+        # its children
         super().__init__("azora:edge:TargetGroupBindings", name, k8s_provider, opts)
         self.bindings: dict[str, k8s.apiextensions.CustomResource] = {}
         for key, spec in sorted(specs.items()):
@@ -431,5 +437,5 @@ class TargetGroupBindings(AzoraComponent):
                 self.child_name(key), api_version="elbv2.k8s.aws/v1beta1", kind="TargetGroupBinding",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=key, namespace=spec.namespace,
                                                     labels={"app.kubernetes.io/managed-by": "azora-infra"}),
-                spec=body, opts=self.child_opts())
+                spec=body, opts=self.child_opts(depends_on=depends_on))
         self.register_outputs({"bindings": sorted(self.bindings)})

@@ -217,3 +217,9 @@ def test_cross_stack_global_datastore_members_must_match_the_primary(tmp_path: P
                                    "azora:cache": {"nodeType": "cache.r7g.xlarge"}}})
     with pytest.raises(ConfigError, match=r"^Pulumi\.europe\.yaml: azora:cache\.nodeType: "):
         load_project(tmp_path)
+
+
+def test_edge_services_must_live_in_a_team_namespace() -> None:
+    msg = _error(_with(azora__edge={"services": {"web": {"namespace": "nowhere"}}}))
+    assert msg.startswith("Pulumi.africa.yaml: azora:edge.services.web.namespace: 'nowhere' is not a team "
+                          "namespace of azora:eks.namespaces (education, marketplace, ai)")

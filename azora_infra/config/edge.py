@@ -50,7 +50,7 @@ class ServiceRoute(ConfigModel):
     #: listener rule priority (1-50000, lower first, unique per ALB)
     priority: int = Field(default=100, ge=1, le=50000)
     #: Kubernetes namespace and Service the TargetGroupBinding points at (service unset: the route's name)
-    namespace: str = "azora"
+    namespace: str = "education"
     service_name: str | None = None
     #: seconds the ALB keeps draining a deregistered pod
     deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)

@@ -231,6 +231,16 @@ class EksConfig(ConfigModel):
     access: AccessConfig = Field(default_factory=AccessConfig)
     mesh: MeshConfig = Field(default_factory=MeshConfig)
     karpenter: KarpenterConfig = Field(default_factory=KarpenterConfig)
+    #: AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); it
+    #: reconciles the edge's TargetGroupBindings
+    lb_controller_chart_version: str = "1.13.4"
+
+    @field_validator("lb_controller_chart_version")
+    @classmethod
+    def _lb_chart(cls, v: str) -> str:
+        if not _SEMVER.match(v):
+            raise ValueError(f"{v!r} is not a chart version (x.y.z)")
+        return v.removeprefix("v")
 
     @field_validator("kubernetes_version")
     @classmethod

@@ -60,6 +60,19 @@ class StackConfig(ConfigModel):
             raise FieldError("network.azCount", f"{self.region} has only {available} availability zones")
         return self
 
+    @model_validator(mode="after")
+    def _services_in_team_namespaces(self) -> StackConfig:
+        """A TargetGroupBinding lives in its Service's namespace: it must be a namespace the
+        Kubernetes baseline creates, or the binding fails at deploy time."""
+        if not self.eks.enabled:
+            return self
+        for name, route in self.edge.services.items():
+            if route.namespace not in self.eks.namespaces:
+                known = ", ".join(self.eks.namespaces) or "none"
+                raise FieldError(f"edge.services.{name}.namespace",
+                                 f"{route.namespace!r} is not a team namespace of azora:eks.namespaces ({known})")
+        return self
+
     @property
     def preset(self) -> Preset:
         return PRESETS[self.environment]
