@@ -119,7 +119,8 @@ def test_endpoints_for_a_private_cluster() -> None:
 
 def test_subnet_groups_use_isolated_subnets() -> None:
     plan = _network()
-    db_ids = {s.outputs["id"] for s in plan.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["azora:tier"] == "database"}
+    db_ids = {s.outputs["id"] for s in plan.of_type("aws:ec2/subnet:Subnet")
+              if s.inputs["tags"]["azora:tier"] == "database"}
     group = plan.named("aws:rds/subnetGroup:SubnetGroup", "net-database")
     assert set(group.inputs["subnetIds"]) == db_ids
     cache_group = plan.named("aws:elasticache/subnetGroup:SubnetGroup", "net-cache")
