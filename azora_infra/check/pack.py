@@ -1,0 +1,416 @@
+"""Starting a Python CrossGuard policy pack exactly as the Pulumi CLI does, and stopping it.
+
+The CLI (``RunPlugin`` of pulumi-language-python, and the legacy ``pulumi-analyzer-policy-python``
+shim) runs ``<python> -u -m pulumi.policy <engine-address> <pack dir>`` with cwd = the pack dir and
+the process environment plus ``PULUMI_ORGANIZATION``, ``PULUMI_PROJECT``, ``PULUMI_STACK``,
+``PULUMI_DRY_RUN`` and ``PULUMI_CONFIG`` (JSON ``{"ns:key": "string"}``). The pack serves the
+Analyzer gRPC service on 127.0.0.1 and prints its port as the first stdout line.
+
+Interpreter: the pack's own virtualenv when ``PulumiPolicy.yaml`` asks for one
+(``runtime: {name: python, options: {virtualenv: venv}}``) and ``<pack>/<virtualenv>/bin/python``
+exists; otherwise the interpreter running azora-infra (``sys.executable``), which has
+pulumi-policy installed as a dependency.
+
+The process always ends: `stop()` (also from the context manager, on errors, on KeyboardInterrupt
+and at interpreter exit) sends SIGTERM to its whole process group, then SIGKILL after a grace
+period. Every RPC carries a deadline, so a hanging pack is an error, never a hang.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+import grpc
+import yaml
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+if TYPE_CHECKING:
+    from .run import CheckSession
+
+#: gRPC message limit, as pulumi_policy's own server (AnalyzeStack of 10k resources is ~7 MB)
+MAX_MESSAGE_BYTES = 400 * 1024 * 1024
+#: the address handed to the pack as `engineAddress` (the Python pack never dials it)
+ENGINE_ADDRESS = "127.0.0.1:0"
+_TAIL_LINES = 40
+
+
+class PackError(RuntimeError):
+    """The policy pack could not be started, crashed, hung or broke the protocol (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. `start`: spawn → port printed → channel ready. `rpc`: one Analyze, Configure,
+    GetAnalyzerInfo... call. `analyze_stack`: the single AnalyzeStack call. `stop`: grace period
+    between SIGTERM and SIGKILL."""
+
+    start: float = 60.0
+    rpc: float = 60.0
+    analyze_stack: float = 120.0
+    stop: float = 5.0
+
+
+@dataclass(frozen=True)
+class PackManifest:
+    """What ``PulumiPolicy.yaml`` says: runtime options, the version the CLI reports, a name."""
+
+    directory: Path
+    version: str | None
+    name: str | None
+    description: str | None
+    virtualenv: str | None
+
+    @classmethod
+    def load(cls, pack_dir: Path) -> PackManifest:
+        pack_dir = pack_dir.resolve()
+        path = pack_dir / "PulumiPolicy.yaml"
+        if not path.is_file():
+            path = pack_dir / "PulumiPolicy.yml"
+        if not path.is_file():
+            raise PackError(f"{pack_dir}: no PulumiPolicy.yaml (not a policy pack directory)")
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as err:
+            raise PackError(f"{path}: not valid YAML: {err}") from None
+        if not isinstance(doc, dict):
+            raise PackError(f"{path}: expected a mapping")
+        runtime = doc.get("runtime")
+        name = runtime.get("name") if isinstance(runtime, dict) else runtime
+        if name != "python":
+            raise PackError(f"{path}: runtime {name!r} is not python; only Python policy packs can be run")
+        options = (runtime.get("options") or {}) if isinstance(runtime, dict) else {}
+        venv = options.get("virtualenv") if isinstance(options, dict) else None
+        if not (pack_dir / "__main__.py").is_file():
+            raise PackError(f"{pack_dir}: no __main__.py (the pack's entry point)")
+        version = doc.get("version")
+        return cls(
+            pack_dir,
+            None if version is None else str(version),
+            None if doc.get("name") is None else str(doc["name"]),
+            None if doc.get("description") is None else str(doc["description"]),
+            None if venv is None else str(venv),
+        )
+
+    def interpreter(self) -> str:
+        """The pack's virtualenv python when it asks for one and it exists, else sys.executable."""
+        if self.virtualenv:
+            venv = Path(self.virtualenv)
+            venv = venv if venv.is_absolute() else self.directory / venv
+            for candidate in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
+                if candidate.is_file():
+                    return str(candidate)
+        return sys.executable
+
+
+def pack_environment(
+    *,
+    organization: str,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    dry_run: bool = True,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The process environment plus the five variables the CLI sets (empty values are left out,
+    as ``constructEnv`` does)."""
+    env = dict(os.environ if base is None else base)
+    extra = {
+        "PULUMI_CONFIG": json.dumps(dict(config)) if config else "",
+        "PULUMI_ORGANIZATION": organization,
+        "PULUMI_PROJECT": project,
+        "PULUMI_STACK": stack,
+        "PULUMI_DRY_RUN": "true" if dry_run else "false",
+    }
+    env.update({k: v for k, v in extra.items() if v})
+    return env
+
+
+#: Linux: a tiny launcher, run by the pack's own interpreter, that asks the kernel to send the pack
+#: SIGTERM if azora-infra dies without cleaning up (e.g. SIGKILL in CI), then execs the command the
+#: CLI runs, unchanged (the setting survives exec). No `preexec_fn`: running Python between fork
+#: and exec in a process that has gRPC threads is unsafe (gRPC's epoll state broke that way).
+_PDEATHSIG_LAUNCHER = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "except OSError:\n"
+    "    pass\n"
+    "if os.getppid() == int(sys.argv[1]):\n"
+    "    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+)
+
+
+class PolicyPackProcess:
+    """One running policy pack. Use as a context manager::
+
+        with PolicyPackProcess(pack_dir, stack="africa", project="azora-platform") as pack:
+            info = pack.call("GetAnalyzerInfo", empty_pb2.Empty())
+
+    or call `start()` / `stop()`. `session()` (in `azora_infra.check.run`) runs checks on it.
+    """
+
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        stack: str,
+        project: str,
+        organization: str = "organization",
+        config: Mapping[str, str] | None = None,
+        dry_run: bool = True,
+        timeouts: Timeouts | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.manifest = PackManifest.load(Path(pack_dir))
+        self.pack_dir = self.manifest.directory
+        self.stack, self.project, self.organization = stack, project, organization
+        self.config: dict[str, str] = {k: str(v) for k, v in (config or {}).items()}
+        self.dry_run = dry_run
+        self.timeouts = timeouts or Timeouts()
+        self.python = python or self.manifest.interpreter()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port: int | None = None
+        self.channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._stdout_tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        self._threads: list[threading.Thread] = []
+        self._first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def command(self) -> list[str]:
+        return [self.python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, str(self.pack_dir)]
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def __enter__(self) -> PolicyPackProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> PolicyPackProcess:
+        """Spawn the pack, read its port (bounded by `timeouts.start`), dial it and wait until the
+        channel is ready. On any failure (or KeyboardInterrupt) the process is stopped first."""
+        if self.proc is not None:
+            raise PackError("policy pack already started")
+        env = pack_environment(
+            organization=self.organization,
+            project=self.project,
+            stack=self.stack,
+            config=self.config,
+            dry_run=self.dry_run,
+        )
+        deadline = time.monotonic() + self.timeouts.start
+        use_pdeathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
+        argv = self.command
+        if use_pdeathsig:
+            argv = [self.python, "-c", _PDEATHSIG_LAUNCHER, str(os.getpid()), *self.command[1:]]
+        try:
+            self.proc = subprocess.Popen(
+                argv,
+                cwd=str(self.pack_dir),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise PackError(f"cannot start policy pack with {self.python}: {err.strerror or err}") from None
+        atexit.register(self.stop)
+        try:
+            assert self.proc.stdout is not None and self.proc.stderr is not None
+            self._drain(self.proc.stdout, self._stdout_tail, first=True)
+            self._drain(self.proc.stderr, self._stderr_tail, first=False)
+            self.port = self._wait_for_port(deadline)
+            self.channel = grpc.insecure_channel(
+                f"127.0.0.1:{self.port}",
+                options=[
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ],
+            )
+            try:
+                grpc.channel_ready_future(self.channel).result(timeout=max(0.1, deadline - time.monotonic()))
+            except grpc.FutureTimeoutError:
+                raise PackError(
+                    self._failure(
+                        f"policy pack port {self.port} did not accept connections within {self.timeouts.start:g} s"
+                    )
+                ) from None
+            self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _drain(self, stream: IO[bytes], tail: collections.deque[str], *, first: bool) -> None:
+        def pump() -> None:
+            handed = not first
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if not handed:
+                    handed = True
+                    self._first_line.put(line)
+                    continue
+                tail.append(line)
+            if not handed:
+                self._first_line.put(None)  # EOF before any line
+            stream.close()
+
+        thread = threading.Thread(target=pump, name=f"policy-pack-{'stdout' if first else 'stderr'}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _wait_for_port(self, deadline: float) -> int:
+        try:
+            line = self._first_line.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise PackError(
+                self._failure(f"policy pack did not start within {self.timeouts.start:g} s (no port on stdout)")
+            ) from None
+        if line is None:
+            assert self.proc is not None
+            try:
+                code = self.proc.wait(timeout=self.timeouts.stop)
+            except subprocess.TimeoutExpired:
+                code = None
+            self._join_readers()
+            status = f"exited with status {code}" if code is not None else "closed its stdout"
+            raise PackError(self._failure(f"policy pack {status} before it started"))
+        try:
+            port = int(line.strip())
+        except ValueError:
+            port = 0
+        if not 1 <= port <= 65535:
+            raise PackError(self._failure(f"policy pack printed {line.strip()[:200]!r} instead of its port"))
+        return port
+
+    def _join_readers(self, timeout: float = 2.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def output_tail(self) -> list[str]:
+        """The last lines the pack wrote (stderr first, then stdout), for error messages."""
+        return [*self._stderr_tail, *self._stdout_tail]
+
+    def _failure(self, message: str) -> str:
+        """`message`, plus the most telling line of the pack's output (its exception, usually)."""
+        lines = [ln.strip() for ln in self.output_tail() if ln.strip()]
+        if not lines:
+            return message
+        telling = next((ln for ln in reversed(lines) if "Error" in ln or "Exception" in ln), lines[-1])
+        return f"{message}: {telling[:500]}"
+
+    def stop(self) -> None:
+        """Close the channel and end the process group: SIGTERM, then SIGKILL after the grace
+        period. Idempotent; safe to call from error paths."""
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+            self.stub = None
+        proc = self.proc
+        if proc is None:
+            return
+        atexit.unregister(self.stop)
+        self._signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=self.timeouts.stop)
+        except subprocess.TimeoutExpired:
+            self._signal_group(proc, signal.SIGKILL)
+            proc.wait(timeout=self.timeouts.stop)
+        else:
+            self._signal_group(proc, signal.SIGKILL)  # anything the pack itself started
+        self._join_readers()
+
+    @staticmethod
+    def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)  # start_new_session=True: the group id is the pack's pid
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[CheckSession]:
+        """A `CheckSession` on this process, which can check several plans of its stack (each with
+        its own Configure/Analyze/AnalyzeStack). Starts the process if needed and, in that case,
+        stops it at the end."""
+        from .run import CheckSession
+
+        owned = self.proc is None
+        if owned:
+            self.start()
+        try:
+            yield CheckSession(self)
+        finally:
+            if owned:
+                self.stop()
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def call(self, method: str, request: Any, timeout: float | None = None) -> Any:
+        """One Analyzer RPC with a deadline. gRPC errors become `PackError` with a clear reason;
+        ``UNIMPLEMENTED`` is re-raised as `Unimplemented` for the callers that accept it."""
+        if self.stub is None:
+            raise PackError("policy pack is not running")
+        fn: Callable[..., Any] = getattr(self.stub, method)
+        limit = self.timeouts.rpc if timeout is None else timeout
+        try:
+            return fn(request, timeout=limit)
+        except grpc.RpcError as err:
+            code = err.code() if hasattr(err, "code") else None
+            details = (err.details() if hasattr(err, "details") else "") or ""
+            if code == grpc.StatusCode.UNIMPLEMENTED:
+                raise Unimplemented(method) from None
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PackError(self._failure(f"policy pack did not answer {method} within {limit:g} s")) from None
+            if self.proc is not None:
+                try:
+                    status = self.proc.wait(timeout=0.5 if code == grpc.StatusCode.UNAVAILABLE else 0)
+                except subprocess.TimeoutExpired:
+                    status = None
+                if status is not None:
+                    self._join_readers()
+                    raise PackError(self._failure(f"policy pack exited with status {status} during {method}")) from None
+            reason = details.strip().splitlines()[-1] if details.strip() else str(code)
+            raise PackError(f"policy pack failed in {method}: {reason}") from None
+
+
+class Unimplemented(Exception):
+    """The pack does not implement this optional RPC (Handshake, ConfigureStack)."""
+
+
+__all__ = [
+    "ENGINE_ADDRESS",
+    "MAX_MESSAGE_BYTES",
+    "PackError",
+    "PackManifest",
+    "PolicyPackProcess",
+    "Timeouts",
+    "Unimplemented",
+    "pack_environment",
+]

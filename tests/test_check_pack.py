@@ -1,0 +1,101 @@
+"""Pack process lifecycle: a pack that crashes, never starts, prints garbage, hangs or dies in an
+RPC is a clear error (exit 2 from the CLI) and never leaves a process behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from azora_infra.check import PackError, PolicyPackProcess, Timeouts
+from azora_infra.check.synthetic import synthetic_plan
+
+PACKS = Path(__file__).parent / "packs"
+FAULTY = PACKS / "faulty"
+PLAN = synthetic_plan(1)
+
+
+def _gone(pid: int | None) -> bool:
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
+    return PolicyPackProcess(FAULTY, stack=PLAN["stack"], project=PLAN["project"], config={"faulty:mode": mode},
+                             timeouts=Timeouts(**{"stop": 2.0, **timeouts}))
+
+
+@pytest.mark.parametrize(("mode", "timeouts", "message"), [
+    ("crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
+    ("silent", {"start": 2.0}, r"policy pack did not start within 2 s \(no port on stdout\): starting up"),
+    ("garbage", {}, r"policy pack printed 'hello from the pack' instead of its port"),
+])
+def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
+    pack = _pack(mode, **timeouts)
+    with pytest.raises(PackError, match=message):
+        pack.start()
+    assert _gone(pack.pid)
+
+
+@pytest.mark.parametrize(("mode", "timeouts", "message"), [
+    ("hang", {"rpc": 1.0}, r"policy pack did not answer Analyze within 1 s"),
+    ("exit", {}, r"policy pack exited with status 3 during Analyze: fatal: exiting mid-Analyze"),
+    ("raise", {}, r"policy pack failed in Analyze: .*policy bug: cannot read bucket"),
+    ("stack-hang", {"analyze_stack": 1.0}, r"policy pack did not answer AnalyzeStack within 1 s"),
+])
+def test_rpc_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
+    pack = _pack(mode, **timeouts)
+    with pytest.raises(PackError, match=message), pack.session() as sess:
+        sess.check(PLAN)
+    assert _gone(pack.pid)
+
+
+def test_keyboard_interrupt_stops_the_pack() -> None:
+    pack = PolicyPackProcess(PACKS / "basic", stack="bench", project="azora-platform")
+    with pytest.raises(KeyboardInterrupt), pack:
+        assert pack.alive()
+        raise KeyboardInterrupt
+    assert _gone(pack.pid)
+    pack.stop()  # idempotent
+
+
+def test_missing_interpreter_is_a_pack_error() -> None:
+    pack = PolicyPackProcess(PACKS / "basic", stack="bench", project="azora-platform", python="/nonexistent/python")
+    with pytest.raises(PackError, match="cannot start policy pack with /nonexistent/python"):
+        pack.start()
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfd to wait on a foreign process")
+def test_pack_dies_with_a_killed_azora_infra() -> None:
+    """SIGKILL leaves no chance to clean up: the kernel's parent-death signal still ends the pack."""
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from azora_infra.check import PolicyPackProcess\n"
+        "p = PolicyPackProcess(Path(sys.argv[1]), stack='bench', project='azora-platform').start()\n"
+        "print(p.pid, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code, str(PACKS / "basic")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None
+        pack_pid = int(owner.stdout.readline())
+        pidfd = os.pidfd_open(pack_pid)
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=30)
+        ready, _, _ = select.select([pidfd], [], [], 30)  # readable once the pack has exited
+        os.close(pidfd)
+        assert ready, "the policy pack outlived the killed azora-infra process"
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
