@@ -23,12 +23,12 @@ from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
-from .cache_edge import build_cache, build_edge, cache_edge_outputs
+from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
+from .compose.database import RegionDatabase, build_database, database_outputs
+from .compose.dns_backup import RegionDns, build_backup, build_dns
+from .compose.dns_backup import outputs as dns_backup_outputs
+from .compose.kubernetes import build_kubernetes, kubernetes_outputs
 from .config import StackConfig
-from .database import RegionDatabase, build_database, database_outputs
-from .dns_backup import RegionDns, build_backup, build_dns
-from .dns_backup import outputs as dns_backup_outputs
-from .kubernetes import build_kubernetes, kubernetes_outputs
 from .provider import region_provider
 
 

@@ -13,10 +13,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+from azora_infra.compose.database import build_database
 from azora_infra.config import ConfigError, parse_config
 from azora_infra.config.database import DatabaseConfig
 from azora_infra.config.stack import StackConfig
-from azora_infra.database import build_database
 from azora_infra.plan.model import Plan, Resource
 from components.aurora import (
     GLOBAL_MEMBER_IGNORE,

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from azora_infra.cache_edge import build_cache
+from azora_infra.compose.cache_edge import build_cache
 from azora_infra.config import ConfigError, parse_config, validate_stacks
 from azora_infra.config.cache import CacheConfig, check_global_datastore, parameter_group_family
 from azora_infra.plan.model import Plan

@@ -8,9 +8,9 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
+from azora_infra.compose.dns_backup import build_dns
 from azora_infra.config import ConfigError, StackConfig, parse_config
 from azora_infra.config.dns import DnsConfig
-from azora_infra.dns_backup import build_dns
 from azora_infra.plan.model import Plan
 from azora_infra.provider import region_provider
 from components.dns import PublicZone, PublicZoneArgs, RegionalEndpoint, RegionalEndpointArgs

@@ -9,9 +9,9 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
+from azora_infra.compose.kubernetes import build_kubernetes
 from azora_infra.config import ConfigError, parse_config
 from azora_infra.config.eks import AccessConfig, EksConfig, NodeGroupConfig
-from azora_infra.kubernetes import build_kubernetes
 from azora_infra.plan import run_plan
 from azora_infra.plan.model import Plan, Resource
 from components.eks import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, LOG_TYPES, EksCluster, EksClusterArgs, kubeconfig

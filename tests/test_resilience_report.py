@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from azora_infra.cli import main
+from azora_infra.compose.dns_backup import build_backup, build_dns
 from azora_infra.config import parse_config
-from azora_infra.dns_backup import build_backup, build_dns
 from azora_infra.plan.model import Plan
 from azora_infra.provider import region_provider
 from azora_infra.reports.resilience import (

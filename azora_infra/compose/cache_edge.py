@@ -22,7 +22,7 @@ from components.edge import RegionalEdge, RegionalEdgeArgs, ServiceTarget
 from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
-from .config import StackConfig
+from ..config import StackConfig
 
 
 def primary_stack_name(cfg: StackConfig) -> str:

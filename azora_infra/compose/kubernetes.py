@@ -18,7 +18,7 @@ from components.kms import RegionKeys
 from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.network import RegionalNetwork
 
-from .config import StackConfig
+from ..config import StackConfig
 
 
 @dataclass

@@ -19,8 +19,8 @@ from components.backup import RegionalBackup, RegionalBackupArgs
 from components.dns import PublicZone, PublicZoneArgs, RegionalEndpoint, RegionalEndpointArgs
 from components.kms import RegionKeys
 
-from .config import StackConfig
-from .config.backup import peer_regions
+from ..config import StackConfig
+from ..config.backup import peer_regions
 
 
 @dataclass

@@ -34,8 +34,8 @@ from components.aurora import (
 from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
-from .config import StackConfig
-from .config.database import ClusterConfig, InstanceRole
+from ..config import StackConfig
+from ..config.database import ClusterConfig, InstanceRole
 
 
 @dataclass
