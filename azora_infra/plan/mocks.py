@@ -137,8 +137,9 @@ Handler = Callable[[AzoraMocks, str, dict[str, Any], str], Outputs]
 
 
 def _kms_key(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
-    key_id = f"{_digest(rid, n=8)}-{_digest(rid, 'a', n=4)}-{_digest(rid, 'b', n=4)}-" \
-             f"{_digest(rid, 'c', n=4)}-{_digest(rid, 'd', n=12)}"
+    # key ids are unique per region (a replica key or a same-named key elsewhere is another key)
+    key_id = f"{_digest(rid, region, n=8)}-{_digest(rid, region, 'a', n=4)}-{_digest(rid, region, 'b', n=4)}-" \
+             f"{_digest(rid, region, 'c', n=4)}-{_digest(rid, region, 'd', n=12)}"
     return {"id": key_id, "keyId": key_id, "arn": m.arn("kms", region, f"key/{key_id}")}
 
 
