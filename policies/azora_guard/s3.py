@@ -41,10 +41,20 @@ def lb_log_buckets(stack: Stack) -> set[str]:
     return names
 
 
+def _owners(stack: Stack) -> dict[str, list[Res]]:
+    """SSE configuration URN -> the buckets it belongs to (the inverse of `side`, built in one pass)."""
+    owners: dict[str, list[Res]] = {}
+    for b in stack.of_type(*T.S3_BUCKET):
+        for sse in side(stack, b, *T.S3_SSE):
+            owners.setdefault(sse.urn, []).append(b)
+    return owners
+
+
 def _sse_findings(stack: Stack, test: Any, message: str) -> Iterator[tuple[Res, str]]:
     exempt = lb_log_buckets(stack)
+    owners_of = _owners(stack)
     for sse in stack.of_type(*T.S3_SSE):
-        owners = [b for b in stack.of_type(*T.S3_BUCKET) if stack.refers(sse, "bucket", b, *bucket_refs(b))]
+        owners = owners_of.get(sse.urn, [])
         if peek(sse, "bucket") in exempt or any(peek(b, "bucket") in exempt for b in owners):
             continue
         rules = as_list(peek(sse, "rules"))
