@@ -19,6 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from ..regions import DataClass
 from .base import ConfigModel, FieldError, check_log_retention
 from .errors import ConfigError
+from .validators import DAILY_WINDOW, MAJOR_MINOR, WEEKLY_WINDOW
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -43,11 +44,6 @@ GLOBAL_DATASTORE_FAMILIES = ("m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7
 _SMALL_SIZES = ("micro", "small", "medium")
 
 _NODE_TYPE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")
-_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
-_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
-_WEEKLY = re.compile(rf"^{_DAY}:{_HHMM}-{_DAY}:{_HHMM}$")
-_DAILY = re.compile(rf"^{_HHMM}-{_HHMM}$")
-_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 
 #: engine -> default engine version
 DEFAULT_VERSIONS = {"valkey": "8.0", "redis": "7.1"}
@@ -87,7 +83,7 @@ class CacheConfig(ConfigModel):
     @field_validator("engine_version")
     @classmethod
     def _version(cls, v: str | None) -> str | None:
-        if v is not None and not _VERSION.match(v):
+        if v is not None and not MAJOR_MINOR.match(v):
             raise ValueError(f"{v} is not a major.minor engine version (e.g. 8.0)")
         return v
 
@@ -95,7 +91,7 @@ class CacheConfig(ConfigModel):
     @classmethod
     def _weekly(cls, v: str) -> str:
         v = v.lower()
-        if not _WEEKLY.match(v):
+        if not WEEKLY_WINDOW.match(v):
             raise ValueError(f"{v} is not a weekly window ddd:hh:mm-ddd:hh:mm (UTC), "
                              "e.g. sun:03:00-sun:04:00")
         return v
@@ -103,7 +99,7 @@ class CacheConfig(ConfigModel):
     @field_validator("snapshot_window")
     @classmethod
     def _daily(cls, v: str) -> str:
-        if not _DAILY.match(v):
+        if not DAILY_WINDOW.match(v):
             raise ValueError(f"{v} is not a daily window hh:mm-hh:mm (UTC), e.g. 01:00-02:00")
         start, end = (_minutes(p) for p in v.split("-"))
         if (end - start) % 1440 < 60:

@@ -24,16 +24,12 @@ from pydantic import Field, field_validator, model_validator
 
 from ..regions import DataClass
 from .base import ConfigModel, FieldError, check_log_retention
+from .validators import DAILY_WINDOW, MAJOR_MINOR, WEEKLY_WINDOW
 
-_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 _INSTANCE_CLASS = re.compile(r"^db\.([a-z0-9-]+)\.([a-z0-9]+)$")
 _CLUSTER_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _PG_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
-_HHMM = r"([01]\d|2[0-3]):([0-5]\d)"
-_DAILY = re.compile(rf"^{_HHMM}-{_HHMM}$")
-_WEEKLY = re.compile(rf"^{_DAY}:{_HHMM}-{_DAY}:{_HHMM}$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 #: user names PostgreSQL or RDS reserve
 RESERVED_USERNAMES = frozenset({"postgres", "rdsadmin", "rds_superuser", "admin", "public", "root"})
@@ -207,7 +203,7 @@ class DatabaseConfig(ConfigModel):
     @field_validator("engine_version")
     @classmethod
     def _version(cls, v: str) -> str:
-        m = _VERSION.match(v)
+        m = MAJOR_MINOR.match(v)
         if not m:
             raise ValueError(f"{v!r} must be an aurora-postgresql major.minor version (e.g. 16.6)")
         if int(m.group(1)) < MIN_MAJOR:
@@ -218,7 +214,7 @@ class DatabaseConfig(ConfigModel):
     @field_validator("preferred_backup_window")
     @classmethod
     def _backup_window(cls, v: str) -> str:
-        m = _DAILY.match(v)
+        m = DAILY_WINDOW.match(v)
         if not m:
             raise ValueError(f"{v!r} must be hh:mm-hh:mm (UTC)")
         start, end = int(m[1]) * 60 + int(m[2]), int(m[3]) * 60 + int(m[4])
@@ -229,7 +225,7 @@ class DatabaseConfig(ConfigModel):
     @field_validator("preferred_maintenance_window")
     @classmethod
     def _maintenance_window(cls, v: str) -> str:
-        if not _WEEKLY.match(v):
+        if not WEEKLY_WINDOW.match(v):
             raise ValueError(f"{v!r} must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:02:00-sun:03:00")
         return v
 
@@ -274,8 +270,8 @@ class DatabaseConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _windows_do_not_overlap(self) -> DatabaseConfig:
-        b = _DAILY.match(self.preferred_backup_window)
-        w = _WEEKLY.match(self.preferred_maintenance_window)
+        b = DAILY_WINDOW.match(self.preferred_backup_window)
+        w = WEEKLY_WINDOW.match(self.preferred_maintenance_window)
         if not (b and w):
             return self
         days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
