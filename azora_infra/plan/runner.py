@@ -293,7 +293,8 @@ def _plan_to(args: argparse.Namespace) -> int:
                 references = stack.enter_context(PlanSession.open(project.root, timeout=args.timeout))
                 references.chain = tuple(chain)
             else:
-                references = PlanSession.attach(project.root, args.workdir, timeout=args.timeout, chain=chain)
+                references = stack.enter_context(
+                    PlanSession.attach(project.root, args.workdir, timeout=args.timeout, chain=chain))
             plan = record_program(project, args.stack, references)
     except SystemExit as err:  # a program that calls sys.exit
         if err.code in (0, None):

@@ -4,11 +4,11 @@ other stack the same session plans, use one plan of the primary).
 
 Layout of the work directory (``azora-plan-*`` in the temp dir, removed when the session closes)::
 
-    stacks/<stack>/lock        flock held while the stack is planned (threads and processes)
-    stacks/<stack>/plan.json   the plan, once made (written by the planner, renamed into place)
-    stacks/<stack>/error.txt   the one-line reason, if planning failed (failures are not retried)
-    stacks/<stack>/stdout.log  what the program printed
-    stacks/<stack>/stderr.log  the planner's messages
+    stacks/stack-<name>/lock        flock held while the stack is planned (threads and processes)
+    stacks/stack-<name>/plan.json   the plan, once made (written by the planner, renamed into place)
+    stacks/stack-<name>/error.txt   the one-line reason, if planning failed (failures are not retried)
+    stacks/stack-<name>/stdout.log  what the program printed
+    stacks/stack-<name>/stderr.log  the planner's messages
 
 The top-level session (`PlanSession.open`) owns the directory and starts each planner in its own
 process group; planners plan the stacks their program references through a session attached to
@@ -19,6 +19,7 @@ exits (see `azora_infra.children`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -96,7 +97,9 @@ class PlanSession:
         if not program.is_dir():
             raise PlanError(f"{program}: no such program directory")
         workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
-        return cls(program, workdir, timeout=timeout, owner=True, debug=debug)
+        session = cls(program, workdir, timeout=timeout, owner=True, debug=debug)
+        atexit.register(session.close)  # a session left open still ends with the interpreter
+        return session
 
     @classmethod
     def attach(cls, program: Path, workdir: Path, *, timeout: float, chain: Sequence[str]) -> PlanSession:
@@ -116,6 +119,7 @@ class PlanSession:
     def close(self) -> None:
         """Stop every planner still running and, for the owner, remove the work directory."""
         self._closed = True
+        atexit.unregister(self.close)
         for child in list(self._running):
             child.stop()
         if self.owner:
@@ -133,7 +137,7 @@ class PlanSession:
             raise PlanError("planning session is closed")
         if deadline is None:
             deadline = self.deadline if self.deadline is not None else children.deadline_after(self.timeout)
-        folder = self.workdir / "stacks" / stack
+        folder = self.workdir / "stacks" / f"stack-{stack}"  # prefixed: a stack named "." gets a folder of its own
         folder.mkdir(parents=True, exist_ok=True)
         with self._stack_lock(stack), _flock(folder / "lock"):
             done = folder / "plan.json"
