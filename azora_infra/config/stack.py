@@ -52,7 +52,7 @@ class StackConfig(ConfigModel):
     @classmethod
     def _known_region(cls, v: str) -> str:
         try:
-            regions.region(v)
+            regions.data_region(v, "be a stack's region")
         except regions.UnknownRegionError as err:
             raise ValueError(err.args[0]) from None
         return v
