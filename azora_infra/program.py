@@ -7,7 +7,7 @@ from pathlib import Path
 import pulumi
 
 from .config import ConfigError, StackConfig, engine_config, load_project, parse_config
-from .config.loader import stack_file_name
+from .config.loader import StackNameError, stack_file_name
 from .stack import build_region_stack, export
 
 
@@ -19,7 +19,7 @@ def load_config(stack: str, project_dir: Path | None = None) -> StackConfig:
         root = project_dir or Path.cwd()
         if (root / stack_file_name(stack)).is_file():
             load_project(root)
-    except ConfigError as err:
+    except (ConfigError, StackNameError) as err:
         raise pulumi.RunError(str(err)) from None
     return cfg
 

@@ -7,6 +7,10 @@ Data classes (`azora:data-class` tag):
   deployment (they are what the global database and cross-region backup copies carry);
 - ``personal``: personal data stays in its jurisdiction. It lives in a regional (non-global)
   database, and its backups are copied only to other regions of the same jurisdiction.
+
+Some catalogued regions hold no Azora data at all (`Region.holds_data` false: us-east-1, where only
+Route 53 health-check metrics and CloudFront's ACM certificates live): no stack deploys there, no
+backup copy goes there, and no data class may be stored there (`may_store` is false both ways).
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ class Region:
     city: str
     jurisdiction: str  # Jurisdiction.code
     azs: tuple[str, ...]  # availability-zone names, in the order subnets are laid out
+    #: may Azora data (any class) be stored here? False: global control-plane services only
+    holds_data: bool = True
+    #: what the region is used for when it holds no data (for error messages)
+    role: str = ""
 
     @property
     def az_count(self) -> int:
@@ -70,8 +78,8 @@ REGIONS: dict[str, Region] = {
         Region(
             "ap-southeast-1", "Singapore", "SG", ("ap-southeast-1a", "ap-southeast-1b", "ap-southeast-1c")
         ),
-        # us-east-1 holds no Azora data: Route 53 health-check metrics and ACM for CloudFront live there.
-        Region("us-east-1", "N. Virginia", "US", ("us-east-1a", "us-east-1b", "us-east-1c")),
+        Region("us-east-1", "N. Virginia", "US", ("us-east-1a", "us-east-1b", "us-east-1c"), holds_data=False,
+               role="Route 53 health-check metrics and ACM certificates for CloudFront only"),
     )
 }
 
@@ -87,6 +95,10 @@ class UnknownRegionError(KeyError):
     pass
 
 
+class NoDataRegionError(ValueError):
+    """The region is catalogued but holds no Azora data (`Region.holds_data` is false)."""
+
+
 def region(name: str) -> Region:
     try:
         return REGIONS[name]
@@ -95,12 +107,31 @@ def region(name: str) -> Region:
         raise UnknownRegionError(f"unknown region {name!r} (known: {known})") from None
 
 
+def data_regions() -> list[str]:
+    """The catalogued regions that may hold Azora data, sorted."""
+    return sorted(name for name, r in REGIONS.items() if r.holds_data)
+
+
+def data_region(name: str, use: str = "hold Azora data") -> Region:
+    """The catalogued region `name` if it may hold data, else UnknownRegionError /
+    NoDataRegionError saying why and what to choose instead (`use`: what it was asked to do)."""
+    found = region(name)
+    if not found.holds_data:
+        raise NoDataRegionError(
+            f"{name} holds no Azora data ({found.role}), so it cannot {use}; "
+            f"use one of {', '.join(data_regions())}")
+    return found
+
+
 def jurisdiction_of(region_name: str) -> Jurisdiction:
     return JURISDICTIONS[region(region_name).jurisdiction]
 
 
 def may_store(data_class: DataClass | str, home_region: str, target_region: str) -> bool:
-    """May data of this class owned by ``home_region`` be stored (or copied) in ``target_region``?"""
+    """May data of this class owned by ``home_region`` be stored (or copied) in ``target_region``?
+    Never when either region holds no Azora data."""
+    if not (region(home_region).holds_data and region(target_region).holds_data):
+        return False
     scope = RESIDENCY[DataClass(data_class)]
     if scope is Scope.GLOBAL:
         return True

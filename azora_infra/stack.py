@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alerting import AlertTopics
 from components.backup import RegionalBackup
 from components.cache import RegionalCache
 from components.edge import RegionalEdge, TargetGroupBindings
@@ -23,6 +24,7 @@ from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
+from .compose.alerting import alerting_outputs, build_alerting
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
@@ -42,6 +44,8 @@ class RegionStack:
     #: public zone (primary), health-checked latency record (once the ALB is wired)
     dns: RegionDns
     backup: RegionalBackup
+    #: the page and ticket topics every alarm of the region notifies
+    alerts: AlertTopics
     #: the EKS cluster, Karpenter and the Kubernetes baseline (None when `azora:eks.enabled` is false)
     eks: EksCluster | None = None
     karpenter: Karpenter | None = None
@@ -71,6 +75,7 @@ class RegionStack:
             "cacheSubnetGroupName": self.network.cache_subnet_group_name,
             "kmsKeyArns": self.keys.key_arns,
             **dns_backup_outputs(self.dns, self.backup),
+            **alerting_outputs(self.alerts),
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
@@ -79,6 +84,7 @@ class RegionStack:
 
 def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     provider = region_provider(cfg)
+    alerts = build_alerting(cfg, stack, provider)
     keys = RegionKeys(
         "keys",
         RegionKeysArgs(
@@ -132,7 +138,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
-                       dns=dns, backup=backup, eks=kube.eks, karpenter=kube.karpenter, baseline=kube.baseline,
+                       dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
+                       baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
                        service_bindings=service_bindings)
 

@@ -21,23 +21,25 @@ _PLANS_ENV = "AZORA_TEST_PLANS_DIR"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Plan the repo's three stacks once per test session (in parallel), before xdist workers
-    start, so every test that reads a real plan reads the same files instead of re-planning."""
+    """Plan the repo's three stacks once per test session (in parallel, in one planning session so
+    the secondaries share one plan of africa), before xdist workers start, so every test that reads
+    a real plan reads the same files instead of re-planning."""
     if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(_PLANS_ENV):
         return
-    from azora_infra.plan import run_plan
+    from azora_infra.plan import DEFAULT_PROGRAM, PlanSession
 
     out = Path(tempfile.mkdtemp(prefix="azora-test-plans-"))
 
-    def plan(stack: str) -> None:
-        try:
-            doc: Any = run_plan(stack)
-        except Exception as err:
-            doc = {"error": str(err)}
-        (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
+    with PlanSession.open(DEFAULT_PROGRAM) as session:
+        def plan(stack: str) -> None:
+            try:
+                doc: Any = session.plan(stack)
+            except Exception as err:
+                doc = {"error": str(err)}
+            (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        list(pool.map(plan, REPO_STACKS))
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(plan, REPO_STACKS))
     os.environ[_PLANS_ENV] = str(out)
 
 

@@ -383,6 +383,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
 }
 
 

@@ -46,6 +46,7 @@ def _stack_config(stack: str, region: str, role: str, cache: dict[str, Any] | No
         "aws:region": region, "azora:region": region, "azora:role": role, "azora:primaryStack": "africa",
         "azora:network": {"cidr": "10.20.0.0/16"},
         "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+        "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
     }
     if cache is not None:
         cfg["azora:cache"] = cache

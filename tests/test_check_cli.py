@@ -97,7 +97,7 @@ def test_pack_and_plan_errors_exit_2(saved_plan: Path, tmp_path: Path, capsys: p
     assert _check("--plan", str(tmp_path / "crash.json"), "--policy-pack", str(TESTS / "packs" / "faulty")) == 2
     assert "policy pack exited with status 1 before it started" in capsys.readouterr().err
     assert main(["check", "--stack", "prod", "--plan", str(saved_plan), "--policy-pack", str(BASIC)]) == 2
-    assert "plan is for stack 'dev', not 'prod'" in capsys.readouterr().err
+    assert "is the plan of stack 'dev', not 'prod'" in capsys.readouterr().err
     assert _check("--plan", str(saved_plan), "--policy-pack", str(tmp_path / "nope")) == 2
     assert "no such policy pack directory" in capsys.readouterr().err
 

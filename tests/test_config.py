@@ -29,6 +29,7 @@ VALID: dict[str, Any] = {
     "azora:primaryStack": "africa",
     "azora:network": {"cidr": "10.10.0.0/16", "azCount": 3},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1001"},
+    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
 }
 
 

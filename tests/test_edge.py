@@ -225,7 +225,8 @@ def test_bindings_component_alone() -> None:
 def _raw(edge: dict[str, Any]) -> dict[str, Any]:
     return {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
             "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
-            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"}, "azora:edge": edge}
+            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+            "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}}, "azora:edge": edge}
 
 
 def test_edge_defaults_answer_the_seed() -> None:

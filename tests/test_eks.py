@@ -348,6 +348,7 @@ BASE_STACK: dict[str, Any] = {
     "aws:region": REGION, "azora:region": REGION, "azora:role": "primary", "azora:primaryStack": "africa",
     "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
 }
 
 

@@ -40,6 +40,7 @@ SCOPED_BY: dict[str, tuple[str, ...]] = {
                                "aws:RequestTag/kubernetes-service-account"),
     "logs.*.amazonaws.com": ("kms:EncryptionContext:aws:logs:arn",),
     "cloudwatch.amazonaws.com": ("kms:EncryptionContext:aws:sns:topicArn",),
+    "events.amazonaws.com": ("kms:EncryptionContext:aws:sns:topicArn",),
 }
 SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn")
 #: Mutating actions an identity policy may allow on "Resource": "*" (none today); each with why.

@@ -137,6 +137,7 @@ def test_config_refuses_an_administrator_that_owns_the_policy() -> None:
     raw = {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
            "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+           "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
            "azora:kms": {"administrators": [ADMIN], "keyPolicyOwners": [ADMIN]}}
     with pytest.raises(ConfigError) as err:
         parse_config(raw, "Pulumi.africa.yaml")

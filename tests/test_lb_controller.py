@@ -166,7 +166,8 @@ def test_bindings_depend_on_what_bind_services_is_given() -> None:
 def _raw(eks: dict[str, Any]) -> dict[str, Any]:
     return {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
             "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
-            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"}, "azora:eks": eks}
+            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+            "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}}, "azora:eks": eks}
 
 
 def test_chart_version_config() -> None:

@@ -77,7 +77,7 @@ def synthetic(*, interval: int = 10, threshold: int = 3, continuous: bool = True
         resources.append(_res("aws:rds/globalCluster:GlobalCluster", "global", {"globalClusterIdentifier": "g"}))
         resources.append(_res("aws:rds/cluster:Cluster", "db", {"globalClusterIdentifier": "g",
                                                                 "tags": {"azora:data-class": "confidential"}}))
-    return {"stack": "africa", "project": "azora-platform", "config": {"aws:region": "af-south-1"},
+    return {"formatVersion": 1, "stack": "africa", "project": "azora-platform", "config": {"aws:region": "af-south-1"},
             "outputs": {"region": "af-south-1"}, "resources": resources}
 
 
@@ -171,6 +171,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
+    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
 }
 
 
@@ -272,7 +273,7 @@ def test_cli_markdown_to_file(plan_file: Callable[[dict[str, Any]], Path], tmp_p
 
 @pytest.mark.parametrize(("content", "stack", "message"), [
     (None, "africa", "no such plan file"),
-    ("{not json", "africa", "not a plan JSON file"),
+    ("{not json", "africa", "not a plan (invalid JSON"),
     ('{"a": 1}', "africa", "not a plan"),
     ("SYNTH", "europe", "is the plan of stack 'africa', not 'europe'"),
 ])

@@ -27,6 +27,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -144,15 +145,29 @@ def pack_environment(
 #: SIGTERM if azora-infra dies without cleaning up (e.g. SIGKILL in CI), then execs the command the
 #: CLI runs, unchanged (the setting survives exec). No `preexec_fn`: running Python between fork
 #: and exec in a process that has gRPC threads is unsafe (gRPC's epoll state broke that way).
+#: A PULUMI_CONFIG larger than one environment string may be (Linux: 128 KiB, "Argument list too
+#: long") reaches the pack through a private file instead: the launcher reads it into its own
+#: environment and runs the pack in-process (an exec would hit the same limit).
 _PDEATHSIG_LAUNCHER = (
     "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)\n"
-    "except OSError:\n"
-    "    pass\n"
-    "if os.getppid() == int(sys.argv[1]):\n"
-    "    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+    "if sys.argv[1] != '0':\n"
+    "    try:\n"
+    "        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "if sys.argv[1] == '0' or os.getppid() == int(sys.argv[1]):\n"
+    "    config = os.environ.pop('AZORA_PULUMI_CONFIG_FILE', None)\n"
+    "    if config is None:\n"
+    "        os.execv(sys.executable, [sys.executable, *sys.argv[2:]])\n"
+    "    with open(config, encoding='utf-8') as f:\n"
+    "        os.environ['PULUMI_CONFIG'] = f.read()\n"
+    "    os.unlink(config)\n"
+    "    import runpy\n"
+    "    sys.argv = [sys.argv[4], *sys.argv[5:]]\n"
+    "    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n"
 )
+#: the largest PULUMI_CONFIG passed in the environment itself
+_ENV_CONFIG_LIMIT = 64 * 1024
 
 
 class PolicyPackProcess:
@@ -191,6 +206,7 @@ class PolicyPackProcess:
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
         self._threads: list[threading.Thread] = []
         self._first_line: queue.Queue[str | None] = queue.Queue(maxsize=1)
+        self._config_file: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -229,8 +245,14 @@ class PolicyPackProcess:
         deadline = time.monotonic() + self.timeouts.start
         use_pdeathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         argv = self.command
-        if use_pdeathsig:
-            argv = [self.python, "-c", _PDEATHSIG_LAUNCHER, str(os.getpid()), *self.command[1:]]
+        if len(env.get("PULUMI_CONFIG", "")) > _ENV_CONFIG_LIMIT:
+            fd, self._config_file = tempfile.mkstemp(prefix="azora-pack-config-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(env.pop("PULUMI_CONFIG"))
+            env["AZORA_PULUMI_CONFIG_FILE"] = self._config_file
+        if use_pdeathsig or self._config_file:
+            parent = str(os.getpid()) if use_pdeathsig else "0"
+            argv = [self.python, "-u", "-c", _PDEATHSIG_LAUNCHER, parent, *self.command[1:]]
         try:
             self.proc = subprocess.Popen(
                 argv,
@@ -242,6 +264,9 @@ class PolicyPackProcess:
                 start_new_session=True,
             )
         except OSError as err:
+            if self._config_file:
+                os.unlink(self._config_file)
+                self._config_file = None
             raise PackError(f"cannot start policy pack with {self.python}: {err.strerror or err}") from None
         atexit.register(self.stop)
         try:
@@ -348,6 +373,10 @@ class PolicyPackProcess:
         else:
             self._signal_group(proc, signal.SIGKILL)  # anything the pack itself started
         self._join_readers()
+        if self._config_file:
+            with contextlib.suppress(OSError):
+                os.unlink(self._config_file)  # the launcher removes it once read
+            self._config_file = None
 
     @staticmethod
     def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -7,15 +7,13 @@ config, program or pack error (one line; ``--debug`` for the traceback)."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from ..check import PackError, PolicyConfigError, Timeouts, render_text, run_check
 from ..check.config import load_policy_config_file
-from ..plan import DEFAULT_PROGRAM, PlanError, run_plan
-from .common import CommandError, emit, to_json
+from ..plan import DEFAULT_PROGRAM
+from .common import CommandError, add_stack_arguments, emit, get_plan, stack_name, to_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,12 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Plan STACK offline (as `azora-infra plan`), start the CrossGuard policy pack as the "
         "Pulumi CLI does and analyze every resource over gRPC. Exit 1 on a mandatory violation.",
     )
-    p.add_argument("--stack", required=True, help="stack name: Pulumi.<stack>.yaml in the program dir")
-    p.add_argument("--program", type=Path, default=None, help="Pulumi Python project dir (default: this repo)")
+    add_stack_arguments(p, plan_file="reuse a saved plan (`azora-infra plan --format json`)")
     p.add_argument("--policy-pack", type=Path, default=None, help="policy pack dir (default: <repo>/policies)")
     p.add_argument("--policy-config", type=Path, default=None,
                    help="JSON policy config, as `pulumi preview --policy-pack-config`")
-    p.add_argument("--plan", type=Path, default=None, help="reuse a saved plan (`azora-infra plan --format json`)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--output", type=Path, default=None, help="write the report to FILE instead of stdout")
     p.add_argument("--start-timeout", type=float, default=Timeouts.start, metavar="SECONDS",
@@ -42,26 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _load_plan(args: argparse.Namespace) -> dict[str, Any]:
-    if args.plan is None:
-        try:
-            return run_plan(args.stack, args.program, debug=args.debug)
-        except PlanError as err:
-            raise CommandError(str(err)) from None
-    try:
-        plan = json.loads(args.plan.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise CommandError(f"{args.plan}: cannot read plan: {err.strerror or err}") from None
-    except json.JSONDecodeError as err:
-        raise CommandError(f"{args.plan}: not a plan (invalid JSON: {err.msg})") from None
-    if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list):
-        raise CommandError(f"{args.plan}: not a plan (no `resources` list)")
-    if plan.get("stack") != args.stack:
-        raise CommandError(f"{args.plan}: plan is for stack {plan.get('stack')!r}, not {args.stack!r}")
-    return plan
-
-
 def run(args: argparse.Namespace) -> int:
+    stack_name(args)
     pack_dir = (args.policy_pack or DEFAULT_PROGRAM / "policies").resolve()
     if not pack_dir.is_dir():
         raise CommandError(f"{pack_dir}: no such policy pack directory")
@@ -69,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         policy_config = load_policy_config_file(args.policy_config) if args.policy_config else None
     except PolicyConfigError as err:
         raise CommandError(str(err)) from None
-    plan = _load_plan(args)
+    plan = get_plan(args)
     timeouts = Timeouts(start=args.start_timeout, rpc=args.rpc_timeout, analyze_stack=args.stack_timeout)
     try:
         result = run_check(plan, pack_dir, policy_config, timeouts=timeouts, reuse=False)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from ..plan import Plan, PlanError, run_plan
+from ..plan import Plan
 from ..reports.resilience import build_report, render_markdown, render_text
-from .common import EXIT_FAILED, EXIT_OK, CommandError, emit, to_json
+from .common import EXIT_FAILED, EXIT_OK, add_stack_arguments, emit, get_plan, to_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,10 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "regions holding backups, restore-test interval, RTO and availability models) "
                     "from the resources of STACK's offline plan and compare them with the targets. "
                     "See docs/resilience-report.md.")
-    p.add_argument("--stack", required=True, help="stack name: Pulumi.<stack>.yaml in the program dir")
-    p.add_argument("--program", type=Path, default=None, help="Pulumi Python project dir (default: this repo)")
-    p.add_argument("--plan", type=Path, default=None,
-                   help="read a saved plan (azora-infra plan --format json) instead of planning")
+    add_stack_arguments(p, plan_file="read a saved plan (azora-infra plan --format json) instead of planning")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     p.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any figure misses its target")
     p.add_argument("--output", type=Path, default=None, help="write to FILE instead of stdout")
@@ -29,23 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[Plan, str]:
-    if args.plan is not None:
-        try:
-            doc = json.loads(args.plan.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CommandError(f"{args.plan}: no such plan file") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise CommandError(f"{args.plan}: not a plan JSON file ({err})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list) or "stack" not in doc:
-            raise CommandError(f"{args.plan}: not a plan (expected the output of `azora-infra plan --format json`)")
-        if doc["stack"] != args.stack:
-            raise CommandError(f"{args.plan}: is the plan of stack {doc['stack']!r}, not {args.stack!r}")
-        return Plan(doc), f"plan file {args.plan}"
-    try:
-        doc = run_plan(args.stack, args.program, debug=args.debug)
-    except PlanError as err:
-        raise CommandError(str(err)) from None
-    return Plan(doc), f"offline plan of stack {args.stack}"
+    doc = get_plan(args)
+    source = f"plan file {args.plan}" if args.plan is not None else f"offline plan of stack {args.stack}"
+    return Plan(doc), source
 
 
 def run(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ class BackupConfig(ConfigModel):
     def _regions(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for r in v or ():
             try:
-                regions.region(r)
+                regions.data_region(r, "receive backup copies")
             except regions.UnknownRegionError as err:
                 raise ValueError(err.args[0]) from None
         return v

@@ -24,6 +24,9 @@ _SEMVER = re.compile(r"^v?\d+\.\d+\.\d+([-+][\w.]+)?$")
 #: ranges that never reach the public endpoint (RFC 1918, carrier-grade NAT, loopback, link-local)
 _NON_PUBLIC = tuple(ipaddress.IPv4Network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"))
+#: the widest network one `publicAccessCidrs` entry may be (/24 = 256 addresses): an operator
+#: office or VPN egress; anything wider lets a large share of the internet reach the API server
+PUBLIC_ACCESS_WIDEST_PREFIX = 24
 #: namespaces Kubernetes, EKS and the platform own; a team namespace may not take these names
 RESERVED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "karpenter",
@@ -217,8 +220,9 @@ class EksConfig(ConfigModel):
     #: create the cluster at all (the baseline and Karpenter need it)
     enabled: bool = True
     kubernetes_version: str = "1.33"
-    #: CIDRs allowed to reach the public API endpoint; empty (default): the endpoint is private only
-    public_access_cidrs: tuple[str, ...] = ()
+    #: CIDRs allowed to reach the public API endpoint, each no wider than /24 (at most 40);
+    #: empty (default): the endpoint is private only
+    public_access_cidrs: tuple[str, ...] = Field(default=(), max_length=40)
     #: control-plane log retention (days); the log group is KMS-encrypted with the logs key
     log_retention_days: int = 90
     #: unset: the environment preset (on in staging and prod)
@@ -261,6 +265,10 @@ class EksConfig(ConfigModel):
                 raise ValueError(f"{cidr} opens the API endpoint to the whole internet; list your egress CIDRs")
             if any(net.overlaps(block) for block in _NON_PUBLIC):
                 raise ValueError(f"{cidr} is not a public range: the private endpoint already serves the VPC")
+            if net.prefixlen < PUBLIC_ACCESS_WIDEST_PREFIX:
+                raise ValueError(f"{cidr} is wider than /{PUBLIC_ACCESS_WIDEST_PREFIX} ({net.num_addresses} "
+                                 f"addresses): list your operators' egress addresses, each /"
+                                 f"{PUBLIC_ACCESS_WIDEST_PREFIX} or narrower")
         return v
 
     @field_validator("log_retention_days")

@@ -7,6 +7,7 @@ YAML traceback reach a user.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,32 +21,97 @@ from .stack import StackConfig
 
 NAMESPACE = "azora"
 
+#: the names Pulumi allows for a stack (and nothing else: a stack name becomes a file name)
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+#: Pulumi's own limit on a stack name's length
+STACK_NAME_MAX = 100
+#: the largest stack file (or Pulumi.yaml) read; real ones are a few KiB
+MAX_YAML_BYTES = 1024 * 1024
+
+
+class StackNameError(ValueError):
+    """A stack name that is not ``[A-Za-z0-9_.-]+`` (without ``..``, at most 100 characters)."""
+
+
+def check_stack_name(stack: object) -> str:
+    """`stack` if it is a valid stack name, else StackNameError with a one-line reason."""
+    if not isinstance(stack, str) or not stack:
+        raise StackNameError("stack name is empty" if stack == "" else f"stack name must be a string, not {stack!r}")
+    shown = ascii(stack) if len(stack) <= STACK_NAME_MAX else ascii(stack[:STACK_NAME_MAX]) + "..."
+    if len(stack) > STACK_NAME_MAX:
+        raise StackNameError(f"stack name {shown} is longer than {STACK_NAME_MAX} characters")
+    if not STACK_NAME.fullmatch(stack) or ".." in stack:
+        raise StackNameError(f"stack name {shown} is not valid: use only letters, digits, '_', '-' and '.' "
+                             "(no '..', no '/')")
+    return stack
+
 
 def stack_file_name(stack: str) -> str:
-    return f"Pulumi.{stack}.yaml"
+    return f"Pulumi.{check_stack_name(stack)}.yaml"
+
+
+class _AliasFound(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}: YAML anchors and aliases are not allowed (write the value out)")
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases (`&a`, `*a`, `<<: *a`): a few hundred bytes of
+    aliases can expand into gigabytes. Stack files never need them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasFound(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def read_yaml_file(path: Path, *, source: str | None = None, what: str = "stack file") -> Any:
+    """A YAML document from `path`, bounded: at most `MAX_YAML_BYTES`, UTF-8, no anchors or
+    aliases. Errors are a `ConfigError` naming the file (`source`, default the file name)."""
+    source = source or path.name
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(source, "", f"no such {what} in {path.parent}") from None
+    except IsADirectoryError:
+        raise ConfigError(source, "", f"is a directory, not a {what}") from None
+    except OSError as err:
+        raise ConfigError(source, "", f"cannot read: {err.strerror or err}") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise ConfigError(source, "", f"is larger than {MAX_YAML_BYTES // 1024} KiB, the limit for a {what}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(source, "", f"is not UTF-8 text (byte {err.start})") from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+    except _AliasFound as err:
+        raise ConfigError(source, "", str(err)) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(source, "", f"not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    except RecursionError:
+        raise ConfigError(source, "", "is nested too deeply") from None
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """The `config:` block of a stack file as ``{"ns:key": value}``, and the secret keys.
 
     Values keep their YAML types (objects stay objects); ``{secure: ...}`` values are secrets
-    (ciphertext, which only the CLI can decrypt) and are returned as-is.
+    (ciphertext, which only the CLI can decrypt) and are returned as-is. The file is read bounded
+    (`read_yaml_file`: at most 1 MiB, no anchors or aliases).
     """
     source = path.name
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(source, "", f"no such stack file in {path.parent}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(source, "", f"not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    doc = read_yaml_file(path) or {}
     if not isinstance(doc, dict):
         raise ConfigError(source, "", "a stack file must be a mapping with a `config:` block")
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(source, "config", "must be a mapping of namespaced keys")
-    secrets = [k for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}]
+    secrets = [str(k) for k, v in config.items() if isinstance(v, dict) and set(v) == {"secure"}]
     return {str(k): v for k, v in config.items()}, secrets
 
 

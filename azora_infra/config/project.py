@@ -8,17 +8,20 @@ from pathlib import Path
 
 from .cache import check_global_datastore
 from .errors import ConfigError
-from .loader import NAMESPACE, load_stack_file, stack_file_name
+from .loader import NAMESPACE, StackNameError, check_stack_name, load_stack_file, stack_file_name
 from .stack import Role, StackConfig
 
 
 def stack_files(project_dir: Path) -> dict[str, Path]:
-    """Stack name -> stack file, for every `Pulumi.<stack>.yaml` in the project directory."""
+    """Stack name -> stack file, for every `Pulumi.<stack>.yaml` in the project directory. A file
+    whose stack part is not a valid stack name is an error (Pulumi could not have such a stack)."""
     found = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         name = path.name[len("Pulumi.") : -len(".yaml")]
-        if name:
-            found[name] = path
+        try:
+            found[check_stack_name(name)] = path
+        except StackNameError as err:
+            raise ConfigError(ascii(path.name)[1:-1], "", str(err)) from None
     return found
 
 

@@ -7,6 +7,7 @@ from enum import Enum
 from pydantic import Field, field_validator, model_validator
 
 from .. import regions
+from .alerting import AlertingConfig, check_pager_url
 from .backup import BackupConfig
 from .base import ConfigModel, FieldError
 from .cache import CacheConfig
@@ -43,15 +44,36 @@ class StackConfig(ConfigModel):
     backup: BackupConfig = Field(default_factory=BackupConfig)
     eks: EksConfig = Field(default_factory=EksConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
+    pager_url: str | None = Field(default=None, repr=False)
 
     @field_validator("region")
     @classmethod
     def _known_region(cls, v: str) -> str:
         try:
-            regions.region(v)
+            regions.data_region(v, "be a stack's region")
         except regions.UnknownRegionError as err:
             raise ValueError(err.args[0]) from None
         return v
+
+    @field_validator("pager_url")
+    @classmethod
+    def _pager_url(cls, v: str | None) -> str | None:
+        return None if v is None else check_pager_url(v)
+
+    @model_validator(mode="after")
+    def _alerts_reach_someone(self) -> StackConfig:
+        """A prod alarm must reach a person; a pager needs its (secret) events URL."""
+        if self.environment is Environment.PROD and not self.alerting.page.subscribed:
+            raise FieldError("alerting.page", "a prod stack needs a page subscriber (emails or pager): "
+                             "alarms on a topic without subscribers reach nobody")
+        if self.alerting.uses_pager and not self.pager_url:
+            raise FieldError("pagerUrl", "is required when azora:alerting names a pager: set it with "
+                             "`pulumi config set --secret azora:pagerUrl <events URL>`")
+        if self.pager_url and not self.alerting.uses_pager:
+            raise FieldError("pagerUrl", "is set but no azora:alerting severity names a pager")
+        return self
 
     @model_validator(mode="after")
     def _zones_exist(self) -> StackConfig:

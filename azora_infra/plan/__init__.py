@@ -1,7 +1,8 @@
 """The offline plan: run a Pulumi Python program under mocks and record what it would register."""
 
-from .api import DEFAULT_PROGRAM, PlanError, run_plan
-from .model import Plan, Resource
+from .api import DEFAULT_PROGRAM, DEFAULT_TIMEOUT, PlanError, PlanSession, run_plan
+from .model import Plan, PlanFileError, Resource, load_plan_file
 from .render import render_text
 
-__all__ = ["DEFAULT_PROGRAM", "Plan", "PlanError", "Resource", "render_text", "run_plan"]
+__all__ = ["DEFAULT_PROGRAM", "DEFAULT_TIMEOUT", "Plan", "PlanError", "PlanFileError", "PlanSession", "Resource",
+           "load_plan_file", "render_text", "run_plan"]

@@ -17,6 +17,8 @@ from typing import Any
 
 import pulumi
 
+from .values import is_secret, plain
+
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 
@@ -86,9 +88,13 @@ class AzoraMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
         if args.typ == "pulumi:pulumi:StackReference":
+            # as the engine answers: the exports, and the names of those that are secrets (the SDK
+            # marks `get_output(name)` of those secret)
             ref = str(inputs.get("name") or args.name)
-            outputs = self.stack_outputs(ref) if self.stack_outputs else {}
-            return ref, {"name": ref, "outputs": outputs, "secretOutputNames": []}
+            exports = self.stack_outputs(ref) if self.stack_outputs else {}
+            outputs = {k: plain(v) if is_secret(v) else v for k, v in exports.items()}
+            secret_names = sorted(k for k, v in exports.items() if is_secret(v))
+            return ref, {"name": ref, "outputs": outputs, "secretOutputNames": secret_names}
         if args.typ.startswith("pulumi:providers:"):
             rid = "prov-" + _digest(args.typ, args.name)
             region = inputs.get("region") or self.default_region

@@ -7,13 +7,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..config.loader import read_stack_file
+from ..config.errors import ConfigError
+from ..config.loader import read_stack_file, read_yaml_file, stack_file_name
 
 
 class ProgramError(Exception):
     """The program directory, its stack file or the program itself failed: one line for the user."""
+
+
+def _entry_point(root: Path, source: str, main: Any) -> Path:
+    """`main` of Pulumi.yaml: a relative path inside the project (a directory means its
+    ``__main__.py``). Absolute paths and paths that leave the project are refused."""
+    if main is None or main == "":
+        main = "."
+    if not isinstance(main, str):
+        raise ProgramError(f"{source}: main: must be a relative path (got a {type(main).__name__})")
+    if "\0" in main or Path(main).is_absolute():
+        raise ProgramError(f"{source}: main: {main!r} must be a path inside the project directory")
+    entry = (root / main).resolve()
+    if entry != root and root not in entry.parents:
+        raise ProgramError(f"{source}: main: {main!r} leaves the project directory")
+    if entry.is_dir():
+        entry = entry / "__main__.py"
+    if not entry.is_file():
+        raise ProgramError(f"{source}: entry point {entry.relative_to(root)} does not exist")
+    return entry
 
 
 @dataclass(frozen=True)
@@ -33,35 +51,41 @@ class PulumiProject:
         if not path.is_file():
             raise ProgramError(f"{root}: no Pulumi.yaml (not a Pulumi project directory)")
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ProgramError(f"{path.name}: not valid YAML: {err}") from None
-        if not isinstance(doc, dict) or not doc.get("name"):
-            raise ProgramError(f"{path.name}: `name` is required")
+            doc = read_yaml_file(path, what="project file") or {}
+        except ConfigError as err:
+            raise ProgramError(str(err)) from None
+        if not isinstance(doc, dict):
+            raise ProgramError(f"{path.name}: must be a mapping (name, runtime, main, config)")
+        name = doc.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ProgramError(f"{path.name}: name: is required (a string)")
         runtime = doc.get("runtime")
         runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
         if runtime_name != "python":
             raise ProgramError(
                 f"{path.name}: runtime {runtime_name!r} is not python; only Python programs can be planned")
-        main = root / str(doc.get("main") or ".")
-        if main.is_dir():
-            main = main / "__main__.py"
-        if not main.is_file():
-            raise ProgramError(f"{path.name}: entry point {main.relative_to(root)} does not exist")
+        main = _entry_point(root, path.name, doc.get("main"))
+        config = doc.get("config")
+        if config is None:
+            config = {}
+        if not isinstance(config, dict):
+            raise ProgramError(f"{path.name}: config: must be a mapping of keys to values or "
+                               f"{{type, default}} (got a {type(config).__name__})")
         defaults: dict[str, Any] = {}
-        for key, spec in (doc.get("config") or {}).items():
-            full = key if ":" in key else f"{doc['name']}:{key}"
+        for key, spec in config.items():
+            key = str(key)
+            full = key if ":" in key else f"{name}:{key}"
             if isinstance(spec, dict) and ("default" in spec or "value" in spec):
                 defaults[full] = spec.get("value", spec.get("default"))
             elif not isinstance(spec, dict):
                 defaults[full] = spec
-        return cls(root, str(doc["name"]), main, str(runtime_name), defaults)
+        return cls(root, name, main, str(runtime_name), defaults)
 
     def stack_config(self, stack: str) -> tuple[dict[str, str], list[str]]:
         """The stack's config as the engine hands it to a program: ``{"ns:key": string}`` (objects
         JSON-encoded) and the secret keys. Encrypted values cannot be decrypted offline: they get a
         placeholder, still marked secret."""
-        raw, secret_keys = read_stack_file(self.root / f"Pulumi.{stack}.yaml")
+        raw, secret_keys = read_stack_file(self.root / stack_file_name(stack))
         merged = {**self.config_defaults, **raw}
         config: dict[str, str] = {}
         for key, value in merged.items():

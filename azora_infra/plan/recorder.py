@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.mocks import MockMonitor, Mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import get_project, get_stack
 
-from .values import to_engine
+from .values import SECRET_SIG, SIG, to_engine
 
 
 def _number(value: Any) -> Any:
@@ -58,6 +58,26 @@ def _alias(alias: Any) -> dict[str, Any] | str:
     return out
 
 
+def _mark_secret_outputs(state: struct_pb2.Struct, names: Any) -> None:
+    """What the engine does with `additionalSecretOutputs` (which the SDKs set for outputs their
+    schema marks secret, e.g. RandomPassword `result`): those outputs come back as secrets, so the
+    program, the plan and everything computed from them keep them secret."""
+    for name in names:
+        if name not in state.fields or _is_secret_value(state.fields[name]):
+            continue
+        wrapped = struct_pb2.Struct()
+        wrapped.fields[SIG].string_value = SECRET_SIG
+        wrapped.fields["value"].CopyFrom(state.fields[name])
+        state.fields[name].struct_value.CopyFrom(wrapped)
+
+
+def _is_secret_value(value: struct_pb2.Value) -> bool:
+    if value.WhichOneof("kind") != "struct_value":
+        return False
+    sig = value.struct_value.fields.get(SIG)
+    return sig is not None and sig.string_value == SECRET_SIG
+
+
 class RecordingMonitor(MockMonitor):
     """Keeps, per URN and in registration order, the whole RegisterResourceRequest in plan form."""
 
@@ -74,6 +94,7 @@ class RecordingMonitor(MockMonitor):
         urn = response.urn
         if request.type == "pulumi:pulumi:Stack":
             return response
+        _mark_secret_outputs(response.object, request.additionalSecretOutputs)
         record: dict[str, Any] = {
             "urn": urn,
             "type": request.type,

@@ -1,17 +1,23 @@
 """Runs one Pulumi Python program under mocks and writes its plan (docs/plan-format.md).
 
-Invoked in a fresh interpreter per stack by `azora_infra.plan.api.run_plan` (the mock runtime and
-config are process-global): ``python -m azora_infra.plan.runner --program DIR --stack S --output F``.
+Started in a fresh interpreter per stack by `azora_infra.plan.session.PlanSession` (the mock runtime
+and config are process-global), through the launcher of `azora_infra.children`:
+``python -m azora_infra.plan.runner --program DIR --stack S --output F [--workdir SESSION]``.
+It is a child subreaper: before it exits (normally or on SIGTERM, SIGINT, SIGHUP or its parent's
+death) it kills every process the program left behind, detached ones included.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import logging
 import os
 import runpy
+import shutil
+import signal
 import sys
 import traceback
 import uuid
@@ -22,12 +28,14 @@ import pulumi
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from .. import __version__
+from .. import __version__, children
 from .mocks import AzoraMocks
+from .model import FORMAT_VERSION
 from .project import ProgramError, PulumiProject
 from .recorder import RecordingMonitor, engine_urn
+from .session import DEFAULT_TIMEOUT, PlanSession, referenced_outputs
+from .values import secret
 
-FORMAT_VERSION = 1
 ORGANIZATION = "organization"
 
 
@@ -195,48 +203,14 @@ def build_plan(project: PulumiProject, stack: str, config: dict[str, str], secre
     }
 
 
-#: stacks being planned up the chain of StackReferences (guards against cycles)
-CHAIN_ENV = "AZORA_PLAN_CHAIN"
-#: outputs of referenced stacks already planned by this process (several references, one plan)
-_REFERENCED: dict[str, dict[str, Any]] = {}
-
-
-def referenced_outputs(project: PulumiProject, stack: str, ref: str) -> dict[str, Any]:
-    """A StackReference ``[org/][project/]stack`` resolves to the exports of that stack's own
-    offline plan (the same program, its own stack file, in a fresh process), as the engine would
-    read them from the referenced stack's state. References to other projects resolve to nothing."""
-    from .api import PlanError, run_plan
-
-    parts = ref.split("/")
-    target = parts[-1]
-    if target in _REFERENCED:
-        return _REFERENCED[target]
-    if len(parts) >= 2 and parts[-2] != project.name:
-        return {}
-    chain = [s for s in os.environ.get(CHAIN_ENV, "").split(",") if s]
-    if target in (*chain, stack):
-        raise ProgramError(f"stack reference cycle: {' -> '.join([*chain, stack, target])}")
-    if not (project.root / f"Pulumi.{target}.yaml").is_file():
-        raise ProgramError(f"stack reference {ref!r}: no stack file Pulumi.{target}.yaml")
-    os.environ[CHAIN_ENV] = ",".join([*chain, stack])
-    try:
-        outputs: dict[str, Any] = run_plan(target, project.root)["outputs"]
-    except PlanError as err:
-        raise ProgramError(f"stack reference {ref!r}: {err}") from None
-    finally:
-        os.environ[CHAIN_ENV] = ",".join(chain)
-    _REFERENCED[target] = outputs
-    return outputs
-
-
-def record_program(project: PulumiProject, stack: str) -> dict[str, Any]:
+def record_program(project: PulumiProject, stack: str, references: PlanSession) -> dict[str, Any]:
+    """Run the program under mocks and build its plan. The config reaches the program through the
+    runtime (never the process environment, which children would inherit); stack references are
+    planned in `references`."""
     config, secret_keys = project.stack_config(stack)
-    os.environ["PULUMI_CONFIG"] = json.dumps(config)
-    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
-    os.environ.setdefault("PULUMI_ORGANIZATION", ORGANIZATION)
     pulumi.runtime.set_all_config(config, secret_keys)
     mocks = AzoraMocks(default_region=config.get("aws:region", "us-east-1"),
-                       stack_outputs=lambda ref: referenced_outputs(project, stack, ref))
+                       stack_outputs=lambda ref: referenced_outputs(references, ref, project.name))
     monitor = RecordingMonitor(mocks)
     errors = _ErrorLog()
     logger = logging.getLogger("azora-infra.plan")
@@ -254,13 +228,31 @@ def record_program(project: PulumiProject, stack: str) -> dict[str, Any]:
         runpy.run_path(str(project.main), run_name="__main__")
         root = pulumi.runtime.get_root_resource()
         for key, value in dict(getattr(root, "outputs", {}) or {}).items():
-            exports[key] = _json_safe(await pulumi.Output.from_input(value).future())
+            output = pulumi.Output.from_input(value)
+            resolved = _json_safe(await output.future())
+            exports[key] = secret(resolved) if await output.is_secret() else resolved
 
     _sync_await(run_pulumi_func(program))
     if errors.messages:
         raise ProgramError(errors.messages[0].strip().splitlines()[0])
     records = list(monitor.records.values())
     return build_plan(project, stack, config, secret_keys, records, exports)
+
+
+def _on_signal(remove_if_orphaned: Path | None) -> None:
+    """SIGTERM (also the parent-death signal), SIGINT, SIGHUP: kill everything the program left
+    running (this process is their subreaper) and exit. When the parent itself is gone, nobody else
+    will remove the session directory: do it here."""
+    parent = os.getppid()
+
+    def handler(signum: int, _frame: Any) -> None:
+        children.reap_children()
+        if remove_if_orphaned is not None and os.getppid() != parent:
+            shutil.rmtree(remove_if_orphaned, ignore_errors=True)
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, handler)
 
 
 def _one_line(err: BaseException) -> str:
@@ -275,12 +267,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--program", required=True, type=Path)
     parser.add_argument("--stack", required=True)
     parser.add_argument("--output", required=True, type=Path)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="the session directory to plan referenced stacks in (default: a new one)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds left for planning referenced stacks")
+    parser.add_argument("--chain", default="", help="stacks being planned up the chain of references")
+    parser.add_argument("--remove-if-orphaned", type=Path, default=None,
+                        help="remove this directory if the parent dies while planning")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
+    _on_signal(args.remove_if_orphaned)
+    try:
+        return _plan_to(args)
+    finally:
+        children.reap_children()
+
+
+def _plan_to(args: argparse.Namespace) -> int:
     output = args.output.resolve()
+    chain = [*(s for s in args.chain.split(",") if s), args.stack]
     try:
         project = PulumiProject.load(args.program)
-        plan = record_program(project, args.stack)
+        with contextlib.ExitStack() as stack:
+            if args.workdir is None:
+                references = stack.enter_context(PlanSession.open(project.root, timeout=args.timeout))
+                references.chain = tuple(chain)
+            else:
+                references = stack.enter_context(
+                    PlanSession.attach(project.root, args.workdir, timeout=args.timeout, chain=chain))
+            plan = record_program(project, args.stack, references)
     except SystemExit as err:  # a program that calls sys.exit
         if err.code in (0, None):
             print("program exited before registering its resources", file=sys.stderr)
@@ -295,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(err) if isinstance(err, ConfigError) else _one_line(err)
         print(msg, file=sys.stderr)
         return 2
-    output.write_text(json.dumps(plan, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(json.dumps(plan, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(partial, output)
     return 0
 
 

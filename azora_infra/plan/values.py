@@ -66,6 +66,15 @@ def to_engine(value: Any) -> Any:
     return value
 
 
+def secret(value: Any) -> dict[str, Any]:
+    """`value` wrapped as the engine marks a secret."""
+    return {SIG: SECRET_SIG, "value": value}
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SIG) == SECRET_SIG
+
+
 def plain(value: Any) -> Any:
     """Unwrap secrets and turn unknown sentinels into `UNKNOWN_VALUE`: the values a reader reasons on."""
     if isinstance(value, dict):
