@@ -90,6 +90,7 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
         RegionKeysArgs(
             region=cfg.region,
             administrators=cfg.kms.administrators,
+            key_policy_owners=cfg.kms.key_policy_owners,
             users=cfg.kms.users,
             deletion_window_days=cfg.kms.deletion_window_days,
             protect=cfg.preset.protect,
@@ -119,8 +120,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     edge = build_edge(cfg, stack, provider, keys, network, zone_id)
     dns = build_dns(cfg, stack, provider, alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
     resolve_zone_id(dns.zone_id)
-    backup = build_backup(cfg, stack, provider, keys)
-    kube = build_kubernetes(cfg, stack, provider, keys, network)
+    kube = build_kubernetes(cfg, stack, provider, keys, network,
+                            target_group_arns=list(edge.target_group_arns.values()))
     # the edge's target groups bound to their Kubernetes Services: after the controller's release
     # (it brings the TargetGroupBinding CRD) and the baseline (it creates the team namespaces)
     service_bindings = None
@@ -130,6 +131,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
     database = build_database(cfg, stack, provider, keys, network,
                               [kube.eks.node_security_group_id] if kube.eks is not None else [])
+    # after the databases: the monthly restore test names their clusters, subnet group and key
+    backup = build_backup(cfg, stack, provider, keys, network=network, database=database)
     # the cache accepts 6379 only from the EKS nodes too
     cache = build_cache(cfg, stack, provider, keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],

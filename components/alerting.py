@@ -11,8 +11,10 @@ notifications (CloudWatch, EventBridge, AWS Budgets, Cost Anomaly Detection) mus
 the key, and granting them that on the region's data key would widen who can read data. Each
 publisher is scoped to this account (and, where the service sends it, to its own source ARNs) in
 both the topic policy and the key policy: EventBridge does not send ``aws:SourceAccount`` /
-``aws:SourceArn`` to KMS, so its key statement carries no such condition (AWS SNS developer guide,
-"Enable compatibility between event sources from AWS services and encrypted topics").
+``aws:SourceArn`` to KMS (AWS SNS developer guide, "Enable compatibility between event sources
+from AWS services and encrypted topics"), so its key statement is scoped instead by the encryption
+context SNS sends, ``aws:sns:topicArn`` = one of these topics. The account administers the key
+with explicit actions (`components.kms.POLICY_OWNER_ACTIONS`), not ``kms:*``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import AzoraComponent
+from .kms import POLICY_OWNER_ACTIONS
 
 #: the severities, most urgent first
 SEVERITIES: tuple[str, ...] = ("page", "ticket")
@@ -104,12 +107,18 @@ def _source(publisher: Publisher, region: str, account: str) -> dict[str, object
     return cond
 
 
-def key_policy(account: str, region: str, publishers: Sequence[str]) -> str:
-    """The topics' key: the account administers it through IAM; SNS uses it for the topics; each
-    publisher may generate data keys and decrypt, scoped to this account where the service allows."""
+def topic_arn(region: str, account: str, name_prefix: str, severity: str) -> str:
+    """A severity topic's ARN, known before the topic exists (the key policy names it)."""
+    return f"arn:aws:sns:{region}:{account}:{name_prefix}-{severity}"
+
+
+def key_policy(account: str, region: str, publishers: Sequence[str], topic_arns: Sequence[str] = ()) -> str:
+    """The topics' key: the account administers it through IAM (explicit actions); each publisher
+    may generate data keys and decrypt, scoped to this account where the service sends
+    ``aws:Source*`` to KMS, else to ``topic_arns`` by SNS's encryption context."""
     statements: list[dict[str, object]] = [
         {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": POLICY_OWNER_ACTIONS, "Resource": "*"},
     ]
     for name in publishers:
         p = PUBLISHERS[name]
@@ -118,6 +127,8 @@ def key_policy(account: str, region: str, publishers: Sequence[str]) -> str:
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
         if p.conditions_on_kms:
             statement["Condition"] = _source(p, region, account)
+        elif topic_arns:
+            statement["Condition"] = {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": sorted(topic_arns)}}
         statements.append(statement)
     return json.dumps({"Version": "2012-10-17", "Id": "azora-alerts", "Statement": statements})
 
@@ -177,7 +188,9 @@ class AlertTopics(AzoraComponent):
             description=f"Azora alert topics ({args.region})",
             enable_key_rotation=True,
             deletion_window_in_days=args.key_deletion_window_days,
-            policy=self._account.apply(lambda account: key_policy(account, args.region, args.publishers)),
+            policy=self._account.apply(lambda account: key_policy(
+                account, args.region, args.publishers,
+                [topic_arn(args.region, account, args.name_prefix, s) for s in SEVERITIES])),
             tags={"azora:key-purpose": "alerts"},
             opts=self.child_opts(protect=args.protect))
         aws.kms.Alias(self.child_name("key", "alias"), name=f"alias/{args.name_prefix}/alerts",

@@ -223,6 +223,17 @@ class AuroraGlobalDatabase(AzoraComponent):
         self.register_outputs({"globalClusterIdentifier": self.global_cluster_identifier, "arn": self.arn})
 
 
+def monitoring_trust_policy(region: str, account_id: str) -> str:
+    """Enhanced Monitoring may assume the role only for DB instances of this account in this region
+    (``aws:SourceAccount`` and ``aws:SourceArn``: the confused-deputy protection the RDS user guide
+    gives for Enhanced Monitoring roles). Not narrowed to this cluster's instance names: readers
+    that Aurora Auto Scaling adds are named ``application-autoscaling-<id>``."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                      "ArnLike": {"aws:SourceArn": f"arn:aws:rds:{region}:{account_id}:db:*"}}}]})
+
+
 class AuroraCluster(AzoraComponent):
     """A regional Aurora PostgreSQL cluster (global primary, global secondary or resident).
 
@@ -282,11 +293,11 @@ class AuroraCluster(AzoraComponent):
             opts=self.child_opts())
 
         # --- enhanced monitoring role, PostgreSQL log group ------------------------------------
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
         monitoring_role = aws.iam.Role(
             self.child_name("monitoring"),
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=identity.account_id.apply(
+                lambda acct: monitoring_trust_policy(args.region, acct)),
             description=f"Enhanced monitoring of {ident}", opts=self.child_opts())
         aws.iam.RolePolicyAttachment(
             self.child_name("monitoring"), role=monitoring_role.name, policy_arn=ENHANCED_MONITORING_POLICY,

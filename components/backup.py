@@ -17,8 +17,12 @@ What it builds (type token ``azora:backup:RegionalBackup``):
   classes to every other region, personal data only within its jurisdiction. With Azora's three
   regions in three jurisdictions, personal data gets no copy at all; ``copy_destinations`` and
   ``residency_notes`` say so instead of copying out;
-- a restore-testing plan that restores the latest Aurora recovery point every month and keeps it
-  ``restore_validation_window_hours`` for checks.
+- a restore-testing plan that restores, every month, the latest recovery point of each Aurora
+  cluster named in ``restore_tests`` (per data class, by ARN: never "every cluster") from this
+  region's vault, into the given DB subnet group, with the given security groups and KMS key
+  (never AWS's default VPC, default security group or default key), and keeps it
+  ``restore_validation_window_hours`` for checks. The plan is regional: a restore test never
+  leaves the region, so personal data is restored in its own jurisdiction.
 
 Other stacks create the destination vaults; their ARNs follow the naming convention
 (`vault_arn`). ElastiCache is not supported by AWS Backup (the cache component keeps its own
@@ -26,7 +30,8 @@ snapshots).
 
 Outputs: ``vault_name``, ``vault_arn``, ``plan_ids`` (data class -> plan id),
 ``copy_destinations`` (data class -> regions), ``residency_notes`` (data class -> why),
-``notification_topic_arn``, ``role_arn``, ``restore_testing_plan_name``.
+``notification_topic_arn``, ``role_arn``, ``restore_testing_plan_name``,
+``restore_testing_selections`` (data class -> selection).
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ MANAGED_POLICIES = {
     "restores": "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
 }
 CONTINUOUS_MAX_DAYS = 35
+#: restore metadata the component always sets for an Aurora restore test (AWS Backup,
+#: "Restore testing inferred metadata": overridable keys of RDS/Aurora clusters; keys are case
+#: insensitive); ``restore_metadata_overrides`` may add others but never replace these
+PINNED_RESTORE_KEYS = ("dbSubnetGroupName", "vpcSecurityGroupIds", "kmsKeyId")
+#: AWS Backup accepts at most 30 ARNs in a restore testing selection
+MAX_RESTORE_ARNS = 30
 _CRON = re.compile(r"^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$")
 
 
@@ -104,6 +115,16 @@ def copy_plan(home_region: str, candidates: Sequence[str],
 
 
 @dataclass(frozen=True)
+class AuroraRestoreTest:
+    """The Aurora clusters of one data class the monthly restore test restores, and the security
+    groups the restored copy gets (pass the source clusters' own: the copy is then reachable from
+    exactly where its source is, never more)."""
+
+    cluster_arns: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
 class RegionalBackupArgs:
     region: str
     #: the region's backup KMS key (RegionKeys "backup": its policy lets AWS Backup use it)
@@ -127,6 +148,13 @@ class RegionalBackupArgs:
     restore_start_window_hours: int = 24
     #: how far back the restore test may pick its "latest" recovery point
     restore_selection_window_days: int = 7
+    #: data class -> the clusters the monthly restore test restores (none: nothing is restored)
+    restore_tests: Mapping[str, AuroraRestoreTest] = field(default_factory=dict)
+    #: DB subnet group of the restored copies (the databases' own, in this region)
+    restore_subnet_group_name: pulumi.Input[str] | None = None
+    #: KMS key the restored copies are encrypted with (the region's data key)
+    restore_kms_key_arn: pulumi.Input[str] | None = None
+    #: further restore metadata (e.g. ``dbClusterParameterGroupName``); not the pinned keys
     restore_metadata_overrides: Mapping[str, str] = field(default_factory=dict)
     notification_emails: Sequence[str] = ()
     #: principals exempt from the deny on changing the vault access policy (break-glass)
@@ -157,6 +185,33 @@ class RegionalBackupArgs:
                 raise ValueError(f"RegionalBackup: {expr!r} is not a six-field cron() expression")
         if not 0 <= self.restore_validation_window_hours <= 168:
             raise ValueError("RegionalBackup: restore_validation_window_hours must be 0-168")
+        self._validate_restore_tests()
+
+    def _validate_restore_tests(self) -> None:
+        pinned = {k.lower() for k in PINNED_RESTORE_KEYS}
+        overridden = sorted(k for k in self.restore_metadata_overrides if k.lower() in pinned)
+        if overridden:
+            raise ValueError(f"RegionalBackup: restore_metadata_overrides may not set {overridden}: the subnet "
+                             "group, security groups and KMS key of a restore test come from restore_tests, "
+                             "restore_subnet_group_name and restore_kms_key_arn")
+        if not self.restore_tests:
+            return
+        if self.restore_subnet_group_name is None or self.restore_kms_key_arn is None:
+            raise ValueError("RegionalBackup: restore tests need restore_subnet_group_name and restore_kms_key_arn "
+                             "(AWS's default placement is the default VPC with the default key)")
+        classes = {DataClass(dc).value for dc in self.data_classes}
+        for cls, test in self.restore_tests.items():
+            if cls not in classes:
+                raise ValueError(f"RegionalBackup: restore test for {cls!r}, which is not one of the backed-up "
+                                 f"data classes {sorted(classes)}")
+            if not 1 <= len(test.cluster_arns) <= MAX_RESTORE_ARNS:
+                raise ValueError(f"RegionalBackup: the {cls} restore test needs 1-{MAX_RESTORE_ARNS} cluster ARNs")
+            if not test.security_group_ids:
+                raise ValueError(f"RegionalBackup: the {cls} restore test needs the restored copy's security groups")
+            for arn in test.cluster_arns:
+                if isinstance(arn, str) and not arn.startswith(f"arn:aws:rds:{self.region}:"):
+                    raise ValueError(f"RegionalBackup: the {cls} restore test names {arn}, which is not an Aurora "
+                                     f"cluster in {self.region}: a restore test restores only in its own region")
 
 
 def vault_policy(vault_arn_: str, policy_admins: Sequence[str]) -> str:
@@ -176,11 +231,14 @@ def vault_policy(vault_arn_: str, policy_admins: Sequence[str]) -> str:
     ]})
 
 
-def topic_policy(topic_arn: str) -> str:
-    """AWS Backup may publish vault events; TLS only."""
+def topic_policy(topic_arn: str, account_id: str, vault_arn_: str) -> str:
+    """AWS Backup may publish this vault's events (``aws:SourceArn`` is the vault, as AWS Backup's
+    confused-deputy guidance says for SNS, and ``aws:SourceAccount`` this account); TLS only."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "AwsBackupVaultEvents", "Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
-         "Action": "sns:Publish", "Resource": topic_arn},
+         "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                       "ArnEquals": {"aws:SourceArn": vault_arn_}}},
         {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
          "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
     ]})
@@ -201,9 +259,24 @@ def _vault_arn_output(account: pulumi.Output[str], region: str, prefix: str) -> 
     return account.apply(lambda acct: vault_arn(region, acct, prefix))
 
 
+#: AWS Backup's service role. No aws:SourceArn/aws:SourceAccount condition: AWS Backup documents
+#: those for resource policies (the SNS topic above: the vault ARN), not for assuming its role, and a
+#: condition it does not send would stop every backup. Only a principal of this account with
+#: iam:PassRole can hand the role to AWS Backup (roles cannot be passed across accounts).
 ASSUME_BACKUP = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "sts:AssumeRole"},
 ]})
+
+
+def _restore_overrides(args: RegionalBackupArgs, test: AuroraRestoreTest) -> pulumi.Output[dict[str, str]]:
+    """Where a restored copy goes: the given subnet group, security groups and KMS key (plus any
+    further ``restore_metadata_overrides``)."""
+    return pulumi.Output.all(args.restore_subnet_group_name, args.restore_kms_key_arn,
+                             *test.security_group_ids).apply(lambda v: {
+        **dict(args.restore_metadata_overrides),
+        "dbSubnetGroupName": str(v[0]), "kmsKeyId": str(v[1]),
+        "vpcSecurityGroupIds": json.dumps(sorted(str(g) for g in v[2:])),
+    })
 
 
 class RegionalBackup(AzoraComponent):
@@ -248,7 +321,7 @@ class RegionalBackup(AzoraComponent):
         topic_pol = aws.sns.TopicPolicy(
             self.child_name("events-policy"),
             arn=self.topic.arn,
-            policy=self.topic.arn.apply(topic_policy),
+            policy=pulumi.Output.all(self.topic.arn, account, self.vault.arn).apply(lambda v: topic_policy(*v)),
             opts=self.child_opts(),
         )
         for email in args.notification_emails:
@@ -359,17 +432,19 @@ class RegionalBackup(AzoraComponent):
             ),
             opts=self.child_opts(),
         )
-        self.restore_testing_selection = aws.backup.RestoreTestingSelection(
-            self.child_name("restore-test", "aurora"),
-            name="aurora",
-            restore_testing_plan_name=self.restore_testing_plan.name,
-            protected_resource_type="Aurora",
-            protected_resource_arns=["*"],
-            iam_role_arn=self.role.arn,
-            validation_window_hours=args.restore_validation_window_hours,
-            restore_metadata_overrides=dict(args.restore_metadata_overrides) or None,
-            opts=self.child_opts(depends_on=attachments),
-        )
+        self.restore_testing_selections: dict[str, aws.backup.RestoreTestingSelection] = {}
+        for cls, test in sorted(args.restore_tests.items()):
+            self.restore_testing_selections[cls] = aws.backup.RestoreTestingSelection(
+                self.child_name("restore-test", cls),
+                name=f"aurora_{cls}",
+                restore_testing_plan_name=self.restore_testing_plan.name,
+                protected_resource_type="Aurora",
+                protected_resource_arns=list(test.cluster_arns),
+                iam_role_arn=self.role.arn,
+                validation_window_hours=args.restore_validation_window_hours,
+                restore_metadata_overrides=_restore_overrides(args, test),
+                opts=self.child_opts(depends_on=attachments),
+            )
 
         self.vault_arn: pulumi.Output[str] = self.vault.arn
         self.plan_ids: dict[str, pulumi.Output[str]] = {k: p.id for k, p in self.plans.items()}
@@ -381,4 +456,5 @@ class RegionalBackup(AzoraComponent):
             "copyDestinations": self.copy_destinations, "residencyNotes": self.residency_notes,
             "notificationTopicArn": self.notification_topic_arn, "roleArn": self.role_arn,
             "restoreTestingPlanName": restore_name, "peerRegions": list(args.peer_regions),
+            "restoreTestClasses": sorted(args.restore_tests),
         })

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import AzoraComponent
+from .kms import POLICY_OWNER_ACTIONS
 
 #: Route 53 health checkers run only in these regions (API `HealthCheckRegion`).
 HEALTH_CHECKER_REGIONS = frozenset({
@@ -121,15 +122,29 @@ class RegionalEndpointArgs:
         return self.request_interval * self.failure_threshold
 
 
-def alarm_key_policy(account_id: str) -> str:
-    """Key policy for the alarm topic's key: the account administers it (through IAM), and
-    CloudWatch may use it to publish alarm notifications to the encrypted topic."""
+def alarm_topic_arn(account_id: str, name: str) -> str:
+    """The alarm topic's ARN (it lives in `ROUTE53_METRICS_REGION`); known before the topic exists,
+    so the key policy can name it without a cycle (the topic is encrypted with that key)."""
+    return f"arn:aws:sns:{ROUTE53_METRICS_REGION}:{account_id}:{name}"
+
+
+def alarm_key_policy(account_id: str, topic_arn: str) -> str:
+    """Key policy for the alarm topic's key.
+
+    The account (IAM) administers it with the same explicit actions as the region's keys
+    (`components.kms.ADMIN_ACTIONS` and `POLICY_OWNER_ACTIONS`; no ``kms:*``). CloudWatch may use
+    it only to publish to this one topic: the condition is on the encryption context SNS sends
+    (``aws:sns:topicArn``), which ties every use to our topic's ARN, so another account's alarm
+    cannot use the key for its own topic. CloudWatch does not document ``aws:SourceArn`` /
+    ``aws:SourceAccount`` on the KMS calls SNS makes for it; the topic policy carries them."""
+    root = f"arn:aws:iam::{account_id}:root"
     return json.dumps({"Version": "2012-10-17", "Id": "azora-dns-alarms", "Statement": [
-        {"Sid": "AccountAdministration", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "AccountAdministration", "Effect": "Allow", "Principal": {"AWS": root},
+         "Action": POLICY_OWNER_ACTIONS, "Resource": "*"},
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
          "Principal": {"Service": "cloudwatch.amazonaws.com"},
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}},
     ]})
 
 
@@ -211,20 +226,21 @@ class RegionalEndpoint(AzoraComponent):
         # carry only the alarm's name and state.
         us_east = ROUTE53_METRICS_REGION
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=self.provider))
+        topic_name = f"{args.name_prefix}-{args.region}-endpoint-alarms"
         key = aws.kms.Key(
             self.child_name("alarms-key"),
             region=us_east,
             description=f"Azora DNS health alarms ({args.region} endpoint)",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=identity.account_id.apply(alarm_key_policy),
+            policy=identity.account_id.apply(lambda acct: alarm_key_policy(acct, alarm_topic_arn(acct, topic_name))),
             tags={"azora:key-purpose": "alarms"},
             opts=self.child_opts(protect=args.protect_key),
         )
         topic = aws.sns.Topic(
             self.child_name("alarms"),
             region=us_east,
-            name=f"{args.name_prefix}-{args.region}-endpoint-alarms",
+            name=topic_name,
             kms_master_key_id=key.arn,
             opts=self.child_opts(),
         )

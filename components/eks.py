@@ -59,11 +59,44 @@ CONTROL_PLANE_TO_NODE_PORTS: tuple[tuple[int, int, str], ...] = (
 
 def assume_role_policy(service: str) -> str:
     """Trust policy for an AWS service principal (``sts:TagSession`` too: EKS Pod Identity and the
-    EKS control plane tag their sessions)."""
+    EKS control plane tag their sessions).
+
+    Used as is only for ``eks.amazonaws.com`` (the cluster role) and ``ec2.amazonaws.com`` (node
+    roles): neither service documents sending ``aws:SourceArn``/``aws:SourceAccount`` when it
+    assumes a role, so a condition on them would lock the role out. Both roles can only be handed
+    to the service by a principal of this account with ``iam:PassRole`` (a role cannot be passed
+    across accounts), which is what keeps another account from using them. Pod Identity roles use
+    `pod_identity_trust_policy` instead."""
     actions = ["sts:AssumeRole", "sts:TagSession"] if service.startswith(("pods.eks", "eks.")) \
         else ["sts:AssumeRole"]
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": service}, "Action": actions}]})
+
+
+#: the session tags EKS Pod Identity adds to every role session it requests (EKS user guide,
+#: "List of session tags added by EKS Pod Identity")
+POD_IDENTITY_TAGS = ("eks-cluster-arn", "kubernetes-namespace", "kubernetes-service-account")
+
+
+def pod_identity_trust_policy(cluster_arn: str, namespace: str, service_account: str) -> str:
+    """Trust policy of an EKS Pod Identity role, limited to one service account of one cluster.
+
+    ``pods.eks.amazonaws.com`` documents no ``aws:SourceArn``/``aws:SourceAccount``; what it
+    documents is the session tags it sets on ``AssumeRole``/``TagSession`` (cluster ARN,
+    namespace, service account), so the condition is on those: an association made for another
+    service account or another cluster cannot assume the role."""
+    values = (cluster_arn, namespace, service_account)
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {f"aws:RequestTag/{k}": v for k, v in zip(POD_IDENTITY_TAGS, values,
+                                                                                 strict=True)}}}]})
+
+
+def pod_identity_trust(cluster_arn: pulumi.Input[str], namespace: str, service_account: str) -> pulumi.Output[str]:
+    """`pod_identity_trust_policy` for a cluster ARN that is still an output."""
+    return pulumi.Output.from_input(cluster_arn).apply(
+        lambda arn: pod_identity_trust_policy(arn, namespace, service_account))
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str,
@@ -291,8 +324,9 @@ class EksCluster(AzoraComponent):
                 self._access(f"{role}-{key}", arn, [k8s_group], None if unscoped else policy, namespaces)
 
         # --- add-on roles (EKS Pod Identity) --------------------------------------------------------
-        self.cni_role = self._pod_role("vpc-cni", ["AmazonEKS_CNI_Policy"])
-        self.ebs_csi_role = self._pod_role("ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"])
+        self.cni_role = self._pod_role("vpc-cni", "aws-node", ["AmazonEKS_CNI_Policy"])
+        self.ebs_csi_role = self._pod_role("ebs-csi", "ebs-csi-controller-sa",
+                                           ["service-role/AmazonEBSCSIDriverPolicy"])
         aws.iam.RolePolicy(
             self.child_name("ebs-csi", "kms"), role=self.ebs_csi_role.id,
             policy=pulumi.Output.from_input(args.data_key_arn).apply(_ebs_kms_policy), opts=self.child_opts())
@@ -424,9 +458,11 @@ class EksCluster(AzoraComponent):
                 access_scope=scope, opts=self.child_opts(depends_on=[entry])))
         return created
 
-    def _pod_role(self, key: str, policies: list[str]) -> aws.iam.Role:
+    def _pod_role(self, key: str, service_account: str, policies: list[str]) -> aws.iam.Role:
+        # add-ons run in kube-system
         role = aws.iam.Role(
-            self.child_name(key), assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+            self.child_name(key),
+            assume_role_policy=pod_identity_trust(self.cluster.arn, "kube-system", service_account),
             description=f"EKS Pod Identity role: {key}", opts=self.child_opts())
         for policy in policies:
             aws.iam.RolePolicyAttachment(

@@ -12,7 +12,7 @@ the managed node groups (IMDSv2 hop 1, encrypted gp3 with the data key).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .base import AzoraComponent
-from .eks import MANAGED_POLICY, assume_role_policy
+from .eks import MANAGED_POLICY, assume_role_policy, pod_identity_trust
 
 CHART = "oci://public.ecr.aws/karpenter/karpenter"
 SERVICE_ACCOUNT = "karpenter"
@@ -91,20 +91,26 @@ class Karpenter(AzoraComponent):
         self.queue = aws.sqs.Queue(
             self.child_name("interruption"), name=cluster_name.apply(lambda n: f"{n}-karpenter"),
             message_retention_seconds=300, sqs_managed_sse_enabled=True, opts=self.child_opts())
-        aws.sqs.QueuePolicy(
-            self.child_name("interruption"), queue_url=self.queue.url,
-            policy=self.queue.arn.apply(_queue_policy), opts=self.child_opts())
+        self.rules: dict[str, aws.cloudwatch.EventRule] = {}
         for key, pattern in INTERRUPTION_EVENTS.items():
             rule = aws.cloudwatch.EventRule(
                 self.child_name(key), description=f"Karpenter interruption: {pattern['detail-type'][0]}",
                 event_pattern=json.dumps(pattern), opts=self.child_opts())
+            self.rules[key] = rule
             aws.cloudwatch.EventTarget(
                 self.child_name(key), rule=rule.name, arn=self.queue.arn, target_id="KarpenterInterruptionQueue",
                 opts=self.child_opts())
+        # only these rules may send: a message from any other rule could make Karpenter drain nodes
+        aws.sqs.QueuePolicy(
+            self.child_name("interruption"), queue_url=self.queue.url,
+            policy=pulumi.Output.all(self.queue.arn, *[r.arn for _, r in sorted(self.rules.items())]).apply(
+                lambda v: _queue_policy(v[0], v[1:])),
+            opts=self.child_opts())
 
         # --- controller (EKS Pod Identity) ---------------------------------------------------------
         self.controller_role = aws.iam.Role(
-            self.child_name("controller"), assume_role_policy=assume_role_policy("pods.eks.amazonaws.com"),
+            self.child_name("controller"),
+            assume_role_policy=pod_identity_trust(args.cluster_arn, args.namespace, SERVICE_ACCOUNT),
             description="Karpenter controller (EKS Pod Identity)", opts=self.child_opts())
         aws.iam.RolePolicy(
             self.child_name("controller"), role=self.controller_role.id,
@@ -216,11 +222,16 @@ class Karpenter(AzoraComponent):
             )
 
 
-def _queue_policy(queue_arn: str) -> str:
+def _queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> str:
+    """EventBridge may send only from this stack's interruption rules (``aws:SourceArn``, the
+    condition EventBridge documents for SQS targets; the rule ARNs name this account); TLS only. Karpenter's
+    reference template also admits ``sqs.amazonaws.com`` without a condition: nothing here sends
+    through it, so it is left out."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "EventBridgeAndSqs", "Effect": "Allow",
-         "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
-         "Action": "sqs:SendMessage", "Resource": queue_arn},
+        {"Sid": "InterruptionRulesOnly", "Effect": "Allow",
+         "Principal": {"Service": "events.amazonaws.com"},
+         "Action": "sqs:SendMessage", "Resource": queue_arn,
+         "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}}},
         {"Sid": "DenyHTTP", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queue_arn,
          "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
     ]})

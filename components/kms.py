@@ -19,11 +19,30 @@ PURPOSES: dict[str, tuple[str, ...]] = {
     "backup": ("backup", "rds"),
 }
 
+#: What key administrators may do: read the key, its policy, rotation state, tags and grants;
+#: enable or disable it; rotate it on demand; schedule or cancel its deletion; change its
+#: description; revoke grants. Listed explicitly: no ``kms:Create*``/``kms:Put*``/``kms:Update*``
+#: wildcard, and nothing that uses the key or lets the holder give itself (or anyone) use of it:
+#: no ``Encrypt``/``Decrypt``/``GenerateDataKey*``/``ReEncrypt*``, no ``CreateGrant``, no
+#: ``PutKeyPolicy``, no ``ReplicateKey`` (a replica gets a new key policy), no
+#: ``ImportKeyMaterial``, no alias changes (repointing an alias redirects whoever encrypts by
+#: alias to another key) and no ``TagResource``/``UntagResource`` (tags can decide access under
+#: ABAC). Rotation stays on: no ``DisableKeyRotation``.
 ADMIN_ACTIONS = [
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
+    "kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListKeyPolicies",
+    "kms:ListKeyRotations", "kms:ListResourceTags", "kms:ListGrants",
+    "kms:EnableKey", "kms:DisableKey", "kms:EnableKeyRotation", "kms:RotateKeyOnDemand",
+    "kms:UpdateKeyDescription", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RevokeGrant",
+]
+#: What the key-policy owners (the principal that deploys the stack) may do on top: change the key
+#: policy, the tags and the aliases (Pulumi manages all three). Whoever may change a key policy
+#: can give itself use of the key; that power is therefore kept apart from the administrators.
+#: KMS refuses a key policy that would not let its creator call ``PutKeyPolicy`` again, so the
+#: deploying principal must be one of the owners (the default, the account root, delegates the
+#: question to IAM).
+POLICY_OWNER_ACTIONS = [
+    *ADMIN_ACTIONS, "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
+    "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
 ]
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
@@ -32,8 +51,13 @@ GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 @dataclass(frozen=True)
 class RegionKeysArgs:
     region: str
-    #: IAM principals that manage the keys; empty means the account root (IAM policies decide)
+    #: IAM principals that manage the keys (`ADMIN_ACTIONS`: never use them, never grant use);
+    #: empty means the account root (IAM policies decide)
     administrators: Sequence[str] = ()
+    #: IAM principals that may change the key policy, tags and aliases (`POLICY_OWNER_ACTIONS`):
+    #: the deployment role. Empty means the account root (IAM policies decide). Must not overlap
+    #: the administrators: a key-policy owner can always give itself use of the key.
+    key_policy_owners: Sequence[str] = ()
     #: IAM principals that use the keys directly
     users: Sequence[str] = ()
     deletion_window_days: int = 30
@@ -44,14 +68,28 @@ class RegionKeysArgs:
     alias_prefix: str = "azora"
 
 
+def separation_error(administrators: Sequence[str], key_policy_owners: Sequence[str]) -> str | None:
+    """Why the administrators and the key-policy owners are not kept apart (None when they are)."""
+    both = sorted(set(administrators) & set(key_policy_owners))
+    if both:
+        return (f"{', '.join(both)} cannot be both a key administrator and a key-policy owner: a "
+                "key-policy owner can give itself use of the key, which administrators must not")
+    return None
+
+
 def key_policy(account_id: str, region: str, purpose: str, administrators: Sequence[str],
-               users: Sequence[str]) -> str:
-    """The key policy document: explicit administrators and users, and the AWS services that may
-    use the key for this purpose (scoped to this account and region)."""
-    admins = list(administrators) or [f"arn:aws:iam::{account_id}:root"]
+               users: Sequence[str], key_policy_owners: Sequence[str] = ()) -> str:
+    """The key policy document: explicit administrators, key-policy owners and users, and the AWS
+    services that may use the key for this purpose (scoped to this account and region)."""
+    error = separation_error(administrators, key_policy_owners)
+    if error:
+        raise ValueError(f"RegionKeys: {error}")
+    root = f"arn:aws:iam::{account_id}:root"
     statements: list[dict[str, object]] = [
-        {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admins},
+        {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": list(administrators) or [root]},
          "Action": ADMIN_ACTIONS, "Resource": "*"},
+        {"Sid": "KeyPolicyOwners", "Effect": "Allow", "Principal": {"AWS": list(key_policy_owners) or [root]},
+         "Action": POLICY_OWNER_ACTIONS, "Resource": "*"},
     ]
     if users:
         statements += [
@@ -105,6 +143,9 @@ class RegionKeys(AzoraComponent):
             raise ValueError(f"RegionKeys: unknown purpose(s) {unknown}; known: {sorted(PURPOSES)}")
         if not 7 <= args.deletion_window_days <= 30:
             raise ValueError("RegionKeys: deletion_window_days must be 7-30")
+        error = separation_error(args.administrators, args.key_policy_owners)
+        if error:
+            raise ValueError(f"RegionKeys: {error}")
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
         self.keys: dict[str, aws.kms.Key] = {}
         self.aliases: dict[str, aws.kms.Alias] = {}
@@ -138,7 +179,8 @@ class RegionKeys(AzoraComponent):
     @staticmethod
     def _policy_for(args: RegionKeysArgs, purpose: str) -> Callable[[str], str]:
         def render(account_id: str) -> str:
-            return key_policy(account_id, args.region, purpose, args.administrators, args.users)
+            return key_policy(account_id, args.region, purpose, args.administrators, args.users,
+                              args.key_policy_owners)
         return render
 
     def arn(self, purpose: str) -> pulumi.Output[str]:

@@ -60,6 +60,15 @@ class RegionalNetworkArgs:
     cluster_name: str | None = None
 
 
+def flow_logs_trust_policy(region: str, account_id: str) -> str:
+    """VPC Flow Logs may assume the role only for flow logs of this account in this region
+    (``aws:SourceAccount`` and ``aws:SourceArn``, as the VPC user guide recommends)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
+                      "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"}}}]})
+
+
 class RegionalNetwork(AzoraComponent):
     """A VPC across the region's AZs with public, private and isolated (database, cache) tiers.
 
@@ -146,11 +155,10 @@ class RegionalNetwork(AzoraComponent):
             self.child_name("flow-logs"), name=f"/azora/vpc/{name}/flow-logs",
             retention_in_days=args.flow_log_retention_days, kms_key_id=args.logs_key_arn,
             opts=self.child_opts())
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
         flow_role = aws.iam.Role(
             self.child_name("flow-logs"),
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=identity.account_id.apply(lambda acct: flow_logs_trust_policy(args.region, acct)),
             opts=self.child_opts())
         aws.iam.RolePolicy(
             self.child_name("flow-logs"), role=flow_role.id,

@@ -76,9 +76,13 @@ def test_publishers_are_scoped_to_the_account(plan: Plan) -> None:
 def test_key_lets_publishers_encrypt_with_conditions_where_the_service_sends_them(plan: Plan) -> None:
     statements = _statements(plan.of_type("aws:kms/key:Key")[0].inputs["policy"])
     assert statements["PublishCloudwatch"]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-    # EventBridge sends no aws:SourceAccount/SourceArn to KMS: a condition would drop every event
-    assert "Condition" not in statements["PublishEvents"]
+    # EventBridge sends no aws:SourceAccount/SourceArn to KMS: scoped to our topics by SNS's
+    # encryption context instead
+    topics = sorted(t.outputs["arn"] for t in plan.of_type(TOPIC))
+    assert statements["PublishEvents"]["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topics}}
     assert set(statements["PublishEvents"]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert "kms:*" not in statements["AccountAdministersThroughIam"]["Action"]
 
 
 @pytest.mark.parametrize(("kw", "message"), [

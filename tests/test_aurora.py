@@ -232,6 +232,10 @@ def test_enhanced_monitoring_role(primary: Plan) -> None:
     (role,) = roles
     doc = json.loads(role.inputs["assumeRolePolicy"])
     assert doc["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    # confused-deputy protection: only for DB instances of this account and region
+    assert doc["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:rds:af-south-1:123456789012:db:*"}}
     (att,) = _under(primary, "aurora", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert att.inputs["policyArn"].endswith("service-role/AmazonRDSEnhancedMonitoringRole")
 

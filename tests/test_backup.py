@@ -16,6 +16,7 @@ from azora_infra.plan.model import Plan
 from components.backup import (
     DENIED_ACTIONS,
     NOTIFICATION_EVENTS,
+    AuroraRestoreTest,
     RegionalBackup,
     RegionalBackupArgs,
     copy_plan,
@@ -25,7 +26,15 @@ from components.backup import (
 from tests.harness import ROOT, record
 
 KEY = "arn:aws:kms:af-south-1:123456789012:key/backup"
+DATA_KEY = "arn:aws:kms:af-south-1:123456789012:key/data"
+RESIDENT = "arn:aws:rds:af-south-1:123456789012:cluster:azora-africa-resident"
+GLOBAL = "arn:aws:rds:af-south-1:123456789012:cluster:azora-africa-global"
+RESTORE_TESTS = {"personal": AuroraRestoreTest([RESIDENT], ["sg-resident"]),
+                 "internal": AuroraRestoreTest([GLOBAL], ["sg-global"])}
+RESTORE_ARGS: dict[str, Any] = {"restore_tests": RESTORE_TESTS, "restore_subnet_group_name": "azora-db",
+                                "restore_kms_key_arn": DATA_KEY}
 PLAN = "aws:backup/plan:Plan"
+RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
 CLASSES = ("public", "internal", "confidential", "personal")
 
 
@@ -41,7 +50,7 @@ def _record(region: str, peers: tuple[str, ...], **extra: Any) -> Plan:
 
 @pytest.fixture(scope="module")
 def africa() -> Plan:
-    return _record("af-south-1", ("eu-west-1", "ap-southeast-1"))
+    return _record("af-south-1", ("eu-west-1", "ap-southeast-1"), **RESTORE_ARGS)
 
 
 @pytest.fixture(scope="module")
@@ -192,10 +201,87 @@ def test_monthly_aurora_restore_test(africa: Plan) -> None:
     assert sel["algorithm"] == "LATEST_WITHIN_WINDOW"
     vault = africa.named("aws:backup/vault:Vault", "backup-vault")
     assert sel["includeVaults"] == [vault.outputs["arn"]]
-    test = africa.named("aws:backup/restoreTestingSelection:RestoreTestingSelection", "backup-restore-test-aurora")
-    assert test.inputs["protectedResourceType"] == "Aurora"
-    assert test.inputs["restoreTestingPlanName"] == "azora_af_south_1_monthly"
-    assert test.inputs["validationWindowHours"] == 4
+    tests = {t.inputs["name"]: t.inputs for t in africa.of_type(RESTORE_SELECTION)}
+    assert set(tests) == {"aurora_internal", "aurora_personal"}
+    for t in tests.values():
+        assert t["protectedResourceType"] == "Aurora"
+        assert t["restoreTestingPlanName"] == "azora_af_south_1_monthly"
+        assert t["validationWindowHours"] == 4
+
+
+def test_restore_tests_name_their_clusters_and_placement(africa: Plan) -> None:
+    """No "every Aurora cluster", no AWS default placement: each data class restores exactly its
+    clusters, into the given subnet group, with its source's security group and the data key."""
+    tests = {t.inputs["name"]: t.inputs for t in africa.of_type(RESTORE_SELECTION)}
+    personal, internal = tests["aurora_personal"], tests["aurora_internal"]
+    assert personal["protectedResourceArns"] == [RESIDENT] and internal["protectedResourceArns"] == [GLOBAL]
+    assert personal["restoreMetadataOverrides"] == {
+        "dbSubnetGroupName": "azora-db", "vpcSecurityGroupIds": '["sg-resident"]', "kmsKeyId": DATA_KEY}
+    assert json.loads(internal["restoreMetadataOverrides"]["vpcSecurityGroupIds"]) == ["sg-global"]
+    for t in tests.values():
+        assert "*" not in t["protectedResourceArns"]
+
+
+def test_without_restore_tests_nothing_is_restored() -> None:
+    plan = _record("af-south-1", ())
+    assert plan.of_type(RESTORE_SELECTION) == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"restore_subnet_group_name": None}, "need restore_subnet_group_name and restore_kms_key_arn"),
+    ({"restore_kms_key_arn": None}, "need restore_subnet_group_name and restore_kms_key_arn"),
+    ({"restore_metadata_overrides": {"VPCSecurityGroupIds": '["sg-open"]'}}, "may not set"),
+    ({"restore_metadata_overrides": {"kmskeyid": "alias/aws/rds"}}, "may not set"),
+    ({"restore_tests": {"personal": AuroraRestoreTest(
+        ["arn:aws:rds:eu-west-1:123456789012:cluster:azora-europe-resident"], ["sg-1"])}}, "only in its own region"),
+    ({"restore_tests": {"personal": AuroraRestoreTest(["*"], ["sg-1"])}}, "not an Aurora cluster in af-south-1"),
+    ({"restore_tests": {"secret": AuroraRestoreTest([RESIDENT], ["sg-1"])}}, "not one of the backed-up"),
+    ({"restore_tests": {"personal": AuroraRestoreTest([], ["sg-1"])}}, "1-30 cluster ARNs"),
+    ({"restore_tests": {"personal": AuroraRestoreTest([RESIDENT] * 31, ["sg-1"])}}, "1-30 cluster ARNs"),
+    ({"restore_tests": {"personal": AuroraRestoreTest([RESIDENT], [])}}, "security groups"),
+])
+def test_restore_test_args_are_validated(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        RegionalBackupArgs(region="af-south-1", kms_key_arn=KEY, **{**RESTORE_ARGS, **change}).validate()
+
+
+def test_only_this_vault_may_publish_its_events(africa: Plan) -> None:
+    policy = json.loads(africa.named("aws:sns/topicPolicy:TopicPolicy", "backup-events-policy").inputs["policy"])
+    allow = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
+    vault = africa.named("aws:backup/vault:Vault", "backup-vault")
+    assert allow["Principal"] == {"Service": "backup.amazonaws.com"}
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                  "ArnEquals": {"aws:SourceArn": vault.outputs["arn"]}}
+
+
+@pytest.mark.parametrize(("stack", "region"), [("africa", "af-south-1"), ("europe", "eu-west-1"),
+                                                ("asia", "ap-southeast-1")])
+def test_repo_stack_restores_its_own_clusters_in_its_region(repo_plan: Any, stack: str, region: str) -> None:
+    """Each stack's monthly restore test restores its own clusters (the personal one included)
+    from its own vault, in its own region, with the databases' subnet group, the clusters' own
+    security groups and the data key; and nothing copies personal recovery points out."""
+    plan = Plan(repo_plan(stack))
+    clusters = {c.name.removesuffix("-cluster"): c for c in plan.of_type("aws:rds/cluster:Cluster")}
+    by_class = {c.tags["azora:data-class"]: c for c in clusters.values()}
+    assert "personal" in by_class
+    subnet_group = plan.named("aws:rds/subnetGroup:SubnetGroup", "network-database").outputs["name"]
+    data_key = plan.named("aws:kms/key:Key", "keys-data").outputs["arn"]
+    restore_plan = plan.named("aws:backup/restoreTestingPlan:RestoreTestingPlan", "backup-restore-test")
+    assert restore_plan.region == region
+    vault = plan.named("aws:backup/vault:Vault", "backup-vault")
+    assert restore_plan.inputs["recoveryPointSelection"]["includeVaults"] == [vault.outputs["arn"]]
+    tests = {t.inputs["name"].removeprefix("aurora_"): t for t in plan.of_type(RESTORE_SELECTION)}
+    assert set(tests) == set(by_class)
+    for cls, test in tests.items():
+        cluster = by_class[cls]
+        assert test.region == region
+        assert test.inputs["protectedResourceArns"] == [cluster.outputs["arn"]]
+        assert f":rds:{region}:" in cluster.outputs["arn"]
+        overrides = test.inputs["restoreMetadataOverrides"]
+        assert overrides["dbSubnetGroupName"] == subnet_group
+        assert json.loads(overrides["vpcSecurityGroupIds"]) == cluster.inputs["vpcSecurityGroupIds"]
+        assert overrides["kmsKeyId"] == data_key == cluster.inputs["kmsKeyId"]
+    assert _copies(plan)["personal"] == []
 
 
 def test_children_use_the_region_provider(africa: Plan) -> None:

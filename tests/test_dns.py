@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pulumi_aws as aws
@@ -116,6 +117,18 @@ def test_alarm_topic_and_key_live_in_us_east_1_with_the_region_provider(primary:
     assert key.outputs["arn"].startswith("arn:aws:kms:us-east-1:")
     assert key.inputs["enableKeyRotation"] is True
     assert '"cloudwatch.amazonaws.com"' in key.inputs["policy"]
+
+
+def test_alarm_key_is_usable_by_cloudwatch_for_this_topic_only(primary: Plan) -> None:
+    topic = primary.named("aws:sns/topic:Topic", "dns-endpoint-alarms")
+    key = primary.named("aws:kms/key:Key", "dns-endpoint-alarms-key")
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    publish = statements["CloudWatchAlarmsPublish"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    # the encryption context SNS sends names the topic: another account's topic gets nothing
+    assert publish["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic.outputs["arn"]}}
+    admin = statements["AccountAdministration"]["Action"]
+    assert "kms:*" not in admin and not {"kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"} & set(admin)
 
 
 def test_endpoint_outputs_detection_and_latency_regions(primary: Plan) -> None:

@@ -283,6 +283,38 @@ def test_interruption_queue_is_encrypted_and_fed_by_four_rules(plan: Plan) -> No
     assert len(targets) == 4 and {t.inputs["arn"] for t in targets} == {queue.outputs["arn"]}
 
 
+def test_only_the_stacks_own_rules_may_send_to_the_interruption_queue(plan: Plan) -> None:
+    """A message from any other EventBridge rule (another stack's, another account's) could make
+    Karpenter drain nodes: the queue admits EventBridge only with ``aws:SourceArn`` = our rules."""
+    policy = _policy(plan.named("aws:sqs/queuePolicy:QueuePolicy", "karpenter-interruption"))
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    rule_arns = sorted(r.outputs["arn"] for r in plan.of_type("aws:cloudwatch/eventRule:EventRule"))
+    assert len(rule_arns) == 4
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}  # no unconditioned sqs.amazonaws.com
+    assert allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": rule_arns}}
+    # the policy waits for the rules (their ARNs are in it)
+    queue_policy = plan.named("aws:sqs/queuePolicy:QueuePolicy", "karpenter-interruption")
+    rule_urns = {r.urn for r in plan.of_type("aws:cloudwatch/eventRule:EventRule")}
+    assert rule_urns <= set(queue_policy.raw["dependencies"])
+
+
+@pytest.mark.parametrize(("role", "namespace", "account"), [
+    ("karpenter-controller", "kube-system", "karpenter"),
+    ("eks-vpc-cni", "kube-system", "aws-node"),
+    ("eks-ebs-csi", "kube-system", "ebs-csi-controller-sa"),
+])
+def test_pod_identity_roles_trust_one_service_account_of_this_cluster(plan: Plan, role: str, namespace: str,
+                                                                      account: str) -> None:
+    (statement,) = _policy(plan.named("aws:iam/role:Role", role), "assumeRolePolicy")["Statement"]
+    cluster = plan.named("aws:eks/cluster:Cluster", "eks-cluster")
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": cluster.outputs["arn"],
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": account}}
+
+
 def test_karpenter_release_and_node_pools(plan: Plan) -> None:
     release = plan.named("kubernetes:helm.sh/v3:Release", "karpenter-release")
     assert release.inputs["chart"] == "oci://public.ecr.aws/karpenter/karpenter"

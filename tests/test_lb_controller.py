@@ -15,7 +15,6 @@ from azora_infra.plan.model import Plan, Resource
 from components.edge import TargetGroupBindings, TargetGroupBindingSpec
 from components.lb_controller import (
     CHART_REPOSITORY,
-    CLUSTER_TAG,
     LoadBalancerController,
     LoadBalancerControllerArgs,
     controller_policy,
@@ -24,6 +23,10 @@ from tests.harness import record
 
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+ELB = "arn:aws:elasticloadbalancing:af-south-1:123456789012"
+TG_WEB = f"{ELB}:targetgroup/edge-tg-web/0123456789abcdef"
+TG_API = f"{ELB}:targetgroup/edge-tg-api/fedcba9876543210"
+NODE_SG = "sg-0node"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +35,8 @@ def plan() -> Plan:
         provider = aws.Provider("aws-af-south-1", region="af-south-1")
         LoadBalancerController("lbc", LoadBalancerControllerArgs(
             cluster_name="azora-test", region="af-south-1", vpc_id="vpc-1234",
-            k8s_provider=k8s.Provider("k8s", kubeconfig="{}"), chart_version="1.13.4"), provider)
+            k8s_provider=k8s.Provider("k8s", kubeconfig="{}"), node_security_group_id=NODE_SG,
+            target_group_arns=(TG_WEB, TG_API), chart_version="1.13.4"), provider)
     return record(program)
 
 
@@ -49,11 +53,15 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 # --- the component ----------------------------------------------------------------------------------
 
-def test_role_is_assumed_through_pod_identity(plan: Plan) -> None:
+def test_role_is_assumed_through_pod_identity_for_this_service_account_only(plan: Plan) -> None:
     trust = json.loads(_one(plan, "aws:iam/role:Role").inputs["assumeRolePolicy"])
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-arn": "arn:aws:eks:af-south-1:123456789012:cluster/azora-test",
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller"}}
 
 
 def test_pod_identity_association_names_the_service_account(plan: Plan) -> None:
@@ -64,7 +72,7 @@ def test_pod_identity_association_names_the_service_account(plan: Plan) -> None:
 
 def test_role_policy_is_the_scoped_controller_policy(plan: Plan) -> None:
     doc = json.loads(_one(plan, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    assert doc == controller_policy("af-south-1", "123456789012")
+    assert doc == controller_policy("af-south-1", "123456789012", NODE_SG, [TG_WEB, TG_API])
 
 
 def test_helm_release(plan: Plan) -> None:
@@ -76,6 +84,12 @@ def test_helm_release(plan: Plan) -> None:
     assert (v["clusterName"], v["region"], v["vpcId"]) == ("azora-test", "af-south-1", "vpc-1234")
     assert v["serviceAccount"]["name"] == "aws-load-balancer-controller"
     assert v["replicaCount"] == 2 and v["enableServiceMutatorWebhook"] is False
+    # nothing but TargetGroupBinding reconciliation: it never tries what its policy no longer allows
+    assert (v["enableShield"], v["enableWaf"], v["enableWafv2"], v["enableBackendSecurityGroup"]) == (
+        False, False, False, False)
+    assert v["controllerConfig"]["featureGates"] == {"EnableServiceController": False}
+    assert v["createIngressClassResource"] is False and v["ingressClassParams"] == {"create": False}
+    assert v["disableIngressClassAnnotation"] is True and v["disableIngressGroupNameAnnotation"] is True
     assert i["atomic"] is True
     # through the cluster's provider, after the association (the pods get credentials on first start)
     assert rel.provider is not None and (rel.provider["type"], rel.provider["name"]) == (
@@ -96,42 +110,37 @@ def test_every_child_is_parented_and_on_the_right_provider(plan: Plan) -> None:
 
 # --- the policy document ----------------------------------------------------------------------------
 
-def test_policy_has_no_wildcard_action_and_tag_conditioned_writes() -> None:
-    doc = controller_policy("af-south-1", "123456789012")
-    statements = doc["Statement"]
-    for s in statements:
+def test_policy_is_targetgroupbinding_only() -> None:
+    doc = controller_policy("af-south-1", "123456789012", NODE_SG, [TG_WEB, TG_API])
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    assert set(by_sid) == {"Describe", "NodeSecurityGroupIngress", "RegisterTargets"}
+    for s in doc["Statement"]:
         assert s["Effect"] == "Allow"
         assert "*" not in _actions(s) and not any(a.endswith(":*") for a in _actions(s))
-    by_sid = {s["Sid"]: s for s in statements}
-    # creating load balancers / target groups requires the cluster tag on the request
-    create = by_sid["CreateTaggedLoadBalancers"]
-    assert set(_actions(create)) == {"elasticloadbalancing:CreateLoadBalancer",
-                                     "elasticloadbalancing:CreateTargetGroup"}
-    assert create["Condition"] == {"Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}}
-    # modifying / deleting them requires the tag on the resource
-    manage = by_sid["ManageOwnLoadBalancers"]
-    assert {"elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
-            "elasticloadbalancing:DeleteTargetGroup"} <= set(_actions(manage))
-    assert manage["Condition"] == {"Null": {f"aws:ResourceTag/{CLUSTER_TAG}": "false"}}
-    assert by_sid["ManageOwnSecurityGroups"]["Condition"] == manage["Condition"]
-    assert by_sid["RetagOwnLoadBalancers"]["Condition"]["Null"] == {
-        f"aws:RequestTag/{CLUSTER_TAG}": "true", f"aws:ResourceTag/{CLUSTER_TAG}": "false"}
-    # every destructive elasticloadbalancing action sits in a tag-conditioned statement
-    for s in statements:
-        if any(a.startswith("elasticloadbalancing:Delete") and "Listener" not in a and "Rule" not in a
-               for a in _actions(s)):
-            assert CLUSTER_TAG in json.dumps(s.get("Condition", {})), s["Sid"]
-    # TargetGroupBindings register pods in target groups the controller did not create (ours):
-    # allowed on target groups of this region and account only
+    # read-only calls on "*", in this region only
+    assert all(a.split(":")[1].startswith("Describe") for a in _actions(by_sid["Describe"]))
+    assert {"elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+            "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs"} <= set(
+        _actions(by_sid["Describe"]))
+    assert by_sid["Describe"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": "af-south-1"}}
+    # pod IPs in and out of exactly the given target groups
     reg = by_sid["RegisterTargets"]
-    assert reg["Resource"] == "arn:aws:elasticloadbalancing:af-south-1:123456789012:targetgroup/*/*"
-    assert "elasticloadbalancing:DescribeTargetHealth" in _actions(by_sid["Describe"])
-    assert by_sid["CreateElbServiceLinkedRole"]["Condition"] == {
-        "StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}
+    assert set(_actions(reg)) == {"elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"}
+    assert reg["Resource"] == sorted([TG_WEB, TG_API])
+    # ingress rules on the node security group only
+    sg = by_sid["NodeSecurityGroupIngress"]
+    assert set(_actions(sg)) == {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}
+    assert sg["Resource"] == "arn:aws:ec2:af-south-1:123456789012:security-group/sg-0node"
+
+
+def test_without_target_groups_nothing_can_be_registered() -> None:
+    doc = controller_policy("af-south-1", "123456789012", NODE_SG, [])
+    assert not any("elasticloadbalancing:RegisterTargets" in _actions(s) for s in doc["Statement"])
 
 
 def test_policy_arns_name_the_region_and_account() -> None:
-    doc = controller_policy("eu-west-1", "210987654321")
+    doc = controller_policy("eu-west-1", "210987654321", NODE_SG,
+                            ["arn:aws:elasticloadbalancing:eu-west-1:210987654321:targetgroup/x/1"])
     arns = [r for s in doc["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str)
                                                   else s["Resource"]) if r != "*"]
     assert arns and all(":eu-west-1:210987654321:" in a for a in arns)
@@ -186,3 +195,20 @@ def test_africa_binds_the_edge_services_after_the_controller(repo_plan: Any) -> 
         assert release.urn in b.raw["dependencies"], b.name
         assert group_urns & set(b.raw["dependencies"]), b.name  # its targetGroupARN
         assert b.inputs["spec"]["targetType"] == "ip"
+
+
+def test_africa_controller_may_bind_exactly_the_edge_target_groups(repo_plan: Any) -> None:
+    """The flow a binding needs, from the plan: every TargetGroupBinding's target group is one the
+    controller may register pods in, it may register in no other, and the only security group it
+    may open is the node group the pods' ENIs carry."""
+    africa = Plan(repo_plan("africa"))
+    doc = json.loads(africa.named("aws:iam/rolePolicy:RolePolicy", "lb-controller-policy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    groups = {g.outputs["arn"] for g in africa.of_type("aws:lb/targetGroup:TargetGroup")}
+    bound = {b.inputs["spec"]["targetGroupARN"] for b in africa.of_type(BINDING)}
+    assert bound and bound <= set(by_sid["RegisterTargets"]["Resource"]) == groups
+    node_sg = africa.named("aws:ec2/securityGroup:SecurityGroup", "eks-node").outputs["id"]
+    assert by_sid["NodeSecurityGroupIngress"]["Resource"].endswith(f":security-group/{node_sg}")
+    # the launch template's ENIs carry the node SG only (the controller opens rules on it)
+    for lt in africa.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        assert lt.inputs["vpcSecurityGroupIds"] == [node_sg], lt.name

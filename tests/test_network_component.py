@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pulumi_aws as aws
 import pytest
@@ -96,6 +97,16 @@ def test_flow_logs_to_encrypted_group_with_retention() -> None:
     flow = plan.named("aws:ec2/flowLog:FlowLog", "net-flow-logs")
     assert flow.inputs["trafficType"] == "ALL"
     assert flow.inputs["logDestination"] == group.outputs["arn"]
+
+
+def test_flow_log_role_is_assumable_only_for_this_accounts_flow_logs() -> None:
+    plan = _network()
+    role = plan.named("aws:iam/role:Role", "net-flow-logs")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:af-south-1:123456789012:vpc-flow-log/*"}}
 
 
 def test_default_security_group_is_stripped() -> None:

@@ -15,12 +15,15 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.backup import RegionalBackup, RegionalBackupArgs
+from components.aurora import AuroraCluster
+from components.backup import AuroraRestoreTest, RegionalBackup, RegionalBackupArgs
 from components.dns import PublicZone, PublicZoneArgs, RegionalEndpoint, RegionalEndpointArgs
 from components.kms import RegionKeys
+from components.network import RegionalNetwork
 
 from ..config import StackConfig
 from ..config.backup import peer_regions
+from .database import RegionDatabase
 
 
 @dataclass
@@ -76,9 +79,28 @@ def build_dns(cfg: StackConfig, stack: str, provider: aws.Provider,
     return RegionDns(zone=zone, zone_id=zone_id, endpoint=endpoint)
 
 
+def restore_tests(cfg: StackConfig, database: RegionDatabase | None) -> dict[str, AuroraRestoreTest]:
+    """The monthly restore test's clusters by data class (this region's resident and global-member
+    clusters), each restored copy with its source's security group."""
+    clusters: dict[str, list[AuroraCluster]] = {}
+    if database is not None:
+        db = cfg.database
+        for cluster, data_class in ((database.resident, db.resident.data_class),
+                                    (database.global_member, db.global_database.data_class)):
+            if cluster is not None:
+                clusters.setdefault(data_class.value, []).append(cluster)
+    return {cls: AuroraRestoreTest(cluster_arns=[c.arn for c in members],
+                                   security_group_ids=[c.security_group_id for c in members])
+            for cls, members in clusters.items()}
+
+
 def build_backup(cfg: StackConfig, stack: str, provider: aws.Provider, keys: RegionKeys,
-                 project_dir: Path | None = None) -> RegionalBackup:
+                 project_dir: Path | None = None, *, network: RegionalNetwork | None = None,
+                 database: RegionDatabase | None = None) -> RegionalBackup:
+    """The region's backups; with ``network`` and ``database``, the monthly restore test restores
+    exactly those clusters into the databases' subnet group with the data key."""
     b = cfg.backup
+    tests = restore_tests(cfg, database) if network is not None else {}
     return RegionalBackup(
         "backup",
         RegionalBackupArgs(
@@ -91,6 +113,9 @@ def build_backup(cfg: StackConfig, stack: str, provider: aws.Provider, keys: Reg
             copy_retention_days=b.copy_retention_days, restore_test_schedule=b.restore_test_schedule,
             restore_validation_window_hours=b.restore_validation_window_hours,
             restore_start_window_hours=b.restore_start_window_hours,
+            restore_tests=tests,
+            restore_subnet_group_name=network.db_subnet_group_name if tests and network else None,
+            restore_kms_key_arn=keys.data_key_arn if tests else None,
             notification_emails=b.notification_emails, policy_admins=b.policy_admins,
             protect=cfg.preset.protect,
         ),

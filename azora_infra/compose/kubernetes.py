@@ -6,6 +6,7 @@ network (the cluster uses its private subnets; the network tags them for ``azora
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,10 @@ def cluster_name(stack: str) -> str:
 
 
 def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource, keys: RegionKeys,
-                     network: RegionalNetwork) -> RegionKubernetes:
+                     network: RegionalNetwork,
+                     target_group_arns: Sequence[pulumi.Input[str]] = ()) -> RegionKubernetes:
+    """``target_group_arns``: the target groups the load balancer controller may register pods in
+    (the edge's); it may touch no other."""
     eks_cfg = cfg.eks
     if not eks_cfg.enabled:
         return RegionKubernetes()
@@ -100,6 +104,8 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             region=cfg.region,
             vpc_id=network.vpc_id,
             k8s_provider=eks.k8s_provider,
+            node_security_group_id=eks.node_security_group_id,
+            target_group_arns=tuple(target_group_arns),
             chart_version=eks_cfg.lb_controller_chart_version,
         ),
         provider,
