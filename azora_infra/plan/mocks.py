@@ -350,6 +350,18 @@ def _sar_stack(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outpu
     return {"id": sid, "outputs": {"RotationLambdaARN": m.arn("lambda", region, f"function:{function}")}}
 
 
+def _user_pool(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    # a user pool id is <region>_<9 characters>; the issuer and JWKS URLs are built from it
+    pid = f"{region}_{_digest(rid, region, n=9)}"
+    return {"id": pid, "arn": m.arn("cognito-idp", region, f"userpool/{pid}"),
+            "endpoint": f"cognito-idp.{region}.amazonaws.com/{pid}"}
+
+
+def _detector(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    did = _digest(rid, region, n=32)
+    return {"id": did, "arn": m.arn("guardduty", region, f"detector/{did}"), "accountId": ACCOUNT_ID}
+
+
 SPECIAL: dict[str, Handler] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
@@ -389,6 +401,8 @@ SPECIAL: dict[str, Handler] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:guardduty/detector:Detector": _detector,
 }
 
 Invoke = Callable[[AzoraMocks, dict[str, Any], str], dict[str, Any]]
