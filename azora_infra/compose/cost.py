@@ -42,10 +42,10 @@ class RegionCost:
 
 def budget_specs(cfg: StackConfig) -> dict[str, BudgetSpec]:
     b = cfg.cost.budgets
-    specs = {f"cc-{slug(cc)}": BudgetSpec(amount, COST_CENTER, cc) for cc, amount in b.cost_centers.items()}
+    specs = {f"cost-center-{slug(cc)}": BudgetSpec(amount, COST_CENTER, cc) for cc, amount in b.cost_centers.items()}
     if b.environment:
         env = cfg.environment.value
-        specs[f"env-{env}"] = BudgetSpec(b.environment, ENVIRONMENT, env)
+        specs[f"environment-{env}"] = BudgetSpec(b.environment, ENVIRONMENT, env)
     return specs
 
 

@@ -70,7 +70,8 @@ class AzoraMocks(pulumi.runtime.Mocks):
         if provider:
             provider_id = provider.split("::")[-1]
             for ref, region in self.provider_regions.items():
-                if ref == provider or ref.endswith("::" + provider_id):
+                # refs are provider ids; the engine passes a provider as "<urn>::<id>"
+                if ref in (provider, provider_id) or ref.endswith("::" + provider_id):
                     return region
         return self.default_region
 

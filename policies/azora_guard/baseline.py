@@ -82,12 +82,12 @@ def _archive_problem(stack: Stack, trail: Res, home: str, cfg: Mapping[str, Any]
     if peek(bucket, "objectLockEnabled") is not True:
         return (f"archive bucket '{bucket.name}' has no Object Lock: create it with objectLockEnabled=true and a "
                 "BucketObjectLockConfiguration in COMPLIANCE mode")
-    need = int(cfg.get("minRetentionYears", 7)) * DAYS_PER_YEAR
+    years = int(cfg.get("minRetentionYears", 7))
     kept = max((_retention_days(lock) for lock in side(stack, bucket, *T.S3_OBJECT_LOCK)), default=0)
-    if kept < need:
+    if kept < years * DAYS_PER_YEAR:
         return (f"archive bucket '{bucket.name}' keeps log files {kept} days in COMPLIANCE mode, less than "
-                f"{cfg.get('minRetentionYears', 7)} years: add a BucketObjectLockConfiguration with "
-                f"defaultRetention {{mode: 'COMPLIANCE', years: {cfg.get('minRetentionYears', 7)}}}")
+                f"{years} years: add a BucketObjectLockConfiguration with defaultRetention "
+                f"{{mode: 'COMPLIANCE', years: {years}}}")
     return None
 
 
