@@ -25,8 +25,8 @@ def build_posture(cfg: StackConfig, stack: str, provider: aws.Provider, alerts: 
     p = cfg.posture
     if not p.enabled:
         return None
-    if audit is None:
-        raise pulumi.RunError(f"azora:posture needs azora:audit (Config delivers to the audit archive) in {stack}")
+    if audit is None:  # config validation refuses this combination; a program calling us directly gets told
+        raise ValueError(f"azora:posture needs azora:audit in {stack}: AWS Config delivers to the audit archive")
     g = p.guard_duty
     return SecurityPosture("posture", SecurityPostureArgs(
         region=cfg.region, name_prefix=f"azora-{stack}", page_topic_arn=alerts.page_topic_arn,

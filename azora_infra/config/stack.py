@@ -97,6 +97,13 @@ class StackConfig(ConfigModel):
         return self
 
     @model_validator(mode="after")
+    def _posture_needs_the_archive(self) -> StackConfig:
+        if self.posture.enabled and not self.audit.enabled:
+            raise FieldError("posture.enabled", "needs azora:audit: AWS Config delivers to the audit archive "
+                             "(enable azora:audit or disable azora:posture)")
+        return self
+
+    @model_validator(mode="after")
     def _stack_service_has_one_owner(self) -> StackConfig:
         """azora:tags is the owner of every part not in azora:ownership: its service has one owner too."""
         default = self.default_owner

@@ -548,7 +548,8 @@ def _lines_for(estimate: Estimate) -> Iterable[tuple[str, str, str, str]]:
 
 def render_text(estimate: Estimate) -> str:
     cat = estimate.catalog
-    out = [f"Monthly cost estimate of stack {estimate.stack} ({estimate.region}), {cat.currency}, on-demand list prices",
+    out = [f"Monthly cost estimate of stack {estimate.stack} ({estimate.region}), {cat.currency}, "
+           "on-demand list prices",
            f"Source: {estimate.source}; prices: {cat.path} (read {cat.oldest_read or '-'} or later), "
            f"{cat.hours_per_month:g} hours/month", ""]
     width = max([48, *(len(n) for n, *_ in _lines_for(estimate))])

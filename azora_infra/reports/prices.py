@@ -70,7 +70,8 @@ class Catalog:
         """The price of ``price_id`` (and ``size``) in ``region``: a region-specific entry wins over ``*``."""
         matches = [p for p in self.prices if p.id == price_id and p.size == size and p.applies(region)]
         exact = [p for p in matches if region in p.regions]
-        return (exact or matches or [None])[0]
+        best = exact or matches
+        return best[0] if best else None
 
     def assumption(self, key: str) -> Assumption:
         try:
@@ -138,7 +139,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         for region in p.regions:
             key = (p.id, p.size, region)
             if key in seen:
-                raise CatalogError(f"{path.name}: price {p.id} {p.size or ''} listed twice for {region}".replace("  ", " "))
+                what = f"{p.id} ({p.size})" if p.size else p.id
+                raise CatalogError(f"{path.name}: price {what} listed twice for {region}")
             seen.add(key)
     assumptions: dict[str, Assumption] = {}
     for key, raw in (doc.get("assumptions") or {}).items():

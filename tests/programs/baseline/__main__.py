@@ -53,8 +53,8 @@ SecurityPosture("posture", SecurityPostureArgs(
     provider, opts=planted("aws:guardduty/detector:Detector", {"enable": False}) if plant == "guardduty-off" else None)
 
 if plant != "no-budget":
-    CostBudgets("budgets", CostBudgetsArgs(name_prefix="learning", region=HOME,
-                                           budgets={"cost-center-cc-100": BudgetSpec(500, "azora:cost-center", "cc-100")},
+    budget = BudgetSpec(500, "azora:cost-center", "cc-100")
+    CostBudgets("budgets", CostBudgetsArgs(name_prefix="learning", region=HOME, budgets={"cost-center-cc-100": budget},
                                            notify_topic_arn=alerts.ticket_topic_arn), provider)
 
 pool_provider = provider
