@@ -14,22 +14,30 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import AlertTopics
+from components.audit import AuditTrail
 from components.backup import RegionalBackup
 from components.cache import RegionalCache
 from components.edge import RegionalEdge, TargetGroupBindings
 from components.eks import EksCluster
+from components.identity import RegionalUserDirectory
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
+from components.posture import SecurityPosture
 
 from .compose.alerting import alerting_outputs, build_alerting
+from .compose.audit import audit_outputs, build_audit
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
+from .compose.cost import RegionCost, build_cost, cost_outputs, export_bucket_arns
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
+from .compose.identity import build_identity, identity_outputs
 from .compose.kubernetes import build_kubernetes, kubernetes_outputs
+from .compose.ownership import OwnerProviders, owner_providers
+from .compose.posture import build_posture, posture_outputs
 from .config import StackConfig
 from .provider import region_provider
 
@@ -59,6 +67,16 @@ class RegionStack:
     #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
     lb_controller: LoadBalancerController | None = None
     service_bindings: TargetGroupBindings | None = None
+    #: one provider per owner (azora:ownership): the cost tags of each part
+    owners: OwnerProviders | None = None
+    #: CloudTrail trail, object-locked archive, CIS alarms (None when azora:audit.enabled is false)
+    audit: AuditTrail | None = None
+    #: Config, GuardDuty, Security Hub, Access Analyzer, Inspector, Macie
+    posture: SecurityPosture | None = None
+    #: the jurisdiction's Cognito user pools
+    identity: RegionalUserDirectory | None = None
+    #: budgets (every stack); cost-allocation tags, anomaly monitors, CUR export (primary)
+    cost: RegionCost | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -79,12 +97,17 @@ class RegionStack:
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
+            **audit_outputs(self.audit),
+            **posture_outputs(self.posture),
+            **identity_outputs(self.identity),
+            **(cost_outputs(self.cost) if self.cost is not None else {}),
         }
 
 
 def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     provider = region_provider(cfg)
-    alerts = build_alerting(cfg, stack, provider)
+    owners = owner_providers(cfg, provider)
+    alerts = build_alerting(cfg, stack, owners.of("observability"))
     keys = RegionKeys(
         "keys",
         RegionKeysArgs(
@@ -95,7 +118,7 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
             deletion_window_days=cfg.kms.deletion_window_days,
             protect=cfg.preset.protect,
         ),
-        provider,
+        owners.of("kms"),
     )
     network = RegionalNetwork(
         "network",
@@ -109,7 +132,7 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
             interface_endpoints=cfg.network.interface_endpoints,
             cluster_name=f"azora-{stack}",
         ),
-        provider,
+        owners.of("network"),
     )
     # The edge comes first so DNS gets the ALB (health-checked latency record aliasing it); its
     # certificate is validated in the public zone
@@ -117,11 +140,12 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     zone_id: pulumi.Output[str]
     resolve_zone_id: Callable[[pulumi.Output[str]], None]
     zone_id, resolve_zone_id = pulumi.deferred_output()
-    edge = build_edge(cfg, stack, provider, keys, network, zone_id)
-    dns = build_dns(cfg, stack, provider, alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
+    edge = build_edge(cfg, stack, owners.of("edge"), keys, network, zone_id)
+    dns = build_dns(cfg, stack, owners.of("dns"), alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
     resolve_zone_id(dns.zone_id)
-    kube = build_kubernetes(cfg, stack, provider, keys, network,
-                            target_group_arns=list(edge.target_group_arns.values()))
+    kube = build_kubernetes(cfg, stack, owners.of("eks"), keys, network,
+                            target_group_arns=list(edge.target_group_arns.values()),
+                            instance_tags=owners.tags("eks"))
     # the edge's target groups bound to their Kubernetes Services: after the controller's release
     # (it brings the TargetGroupBinding CRD) and the baseline (it creates the team namespaces)
     service_bindings = None
@@ -129,19 +153,29 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
         service_bindings = edge.bind_services(kube.eks.k8s_provider, depends_on=[
             kube.lb_controller.release, *([kube.baseline] if kube.baseline is not None else [])])
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
-    database = build_database(cfg, stack, provider, keys, network,
+    database = build_database(cfg, stack, owners.of("database"), keys, network,
                               [kube.eks.node_security_group_id] if kube.eks is not None else [])
     # after the databases: the monthly restore test names their clusters, subnet group and key
-    backup = build_backup(cfg, stack, provider, keys, network=network, database=database)
+    backup = build_backup(cfg, stack, owners.of("backup"), keys, network=network, database=database)
     # the cache accepts 6379 only from the EKS nodes too
-    cache = build_cache(cfg, stack, provider, keys, network,
+    cache = build_cache(cfg, stack, owners.of("cache"), keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
+    # audit, posture, identity and cost: the trail records object events on the buckets holding
+    # personal or confidential data (ALB access logs, the cost export); Config, Cognito auth events
+    # and the trail all land in the in-region archive
+    cost = build_cost(cfg, stack, owners, alerts)
+    audit = build_audit(cfg, stack, owners.of("audit"), alerts,
+                        data_bucket_arns=[edge.log_bucket.arn, *export_bucket_arns(cost)])
+    posture = build_posture(cfg, stack, owners.of("posture"), alerts, audit,
+                            personal_bucket_names=[edge.access_log_bucket])
+    identity = build_identity(cfg, stack, owners.of("identity"), edge, audit)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings)
+                       service_bindings=service_bindings, owners=owners, audit=audit, posture=posture,
+                       identity=identity, cost=cost)
 
 
 def export(region_stack: RegionStack) -> None:

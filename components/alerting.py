@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import AzoraComponent
-from .kms import POLICY_OWNER_ACTIONS
+from .kms import account_administers
 
 #: the severities, most urgent first
 SEVERITIES: tuple[str, ...] = ("page", "ticket")
@@ -117,8 +117,7 @@ def key_policy(account: str, region: str, publishers: Sequence[str], topic_arns:
     may generate data keys and decrypt, scoped to this account where the service sends
     ``aws:Source*`` to KMS, else to ``topic_arns`` by SNS's encryption context."""
     statements: list[dict[str, object]] = [
-        {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": POLICY_OWNER_ACTIONS, "Resource": "*"},
+        account_administers(account),
     ]
     for name in publishers:
         p = PUBLISHERS[name]

@@ -44,6 +44,16 @@ POLICY_OWNER_ACTIONS = [
     *ADMIN_ACTIONS, "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
     "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
 ]
+
+
+def account_administers(account_id: str) -> dict[str, object]:
+    """The key-policy statement of a component's own key: the account root holds the key-policy
+    owner's explicit actions (IAM decides who in the account), never ``kms:*``."""
+    return {"Sid": "AccountAdministersThroughIam", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": POLICY_OWNER_ACTIONS,
+            "Resource": "*"}
+
+
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 GRANT_ACTIONS = ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
 

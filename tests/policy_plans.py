@@ -87,7 +87,7 @@ class PlanBuilder:
     def plan(self) -> dict[str, Any]:
         return {"formatVersion": 1, "generator": "tests", "project": self.project, "stack": self.stack,
                 "organization": "organization", "programDir": ".",
-                "config": {"aws:region": self.region, "azora:region": self.region}, "secretConfigKeys": [],
+                "config": {"aws:region": self.region}, "secretConfigKeys": [],
                 "resources": self.resources, "outputs": {}}
 
 

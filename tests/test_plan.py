@@ -25,8 +25,10 @@ def test_repo_stack_plans_show_the_foundation(repo_plan: Any, stack: str) -> Non
     plan = Plan(repo_plan(stack))
     region = REGIONS[stack]
     providers = [r for r in plan.of_type("pulumi:providers:aws") if not r.raw.get("default")]
-    regional = [p for p in providers if p.inputs["region"] == region]
+    # the stack's own provider (azora:tags) and one per owner of azora:ownership, all in the stack's region
+    regional = [p for p in providers if p.inputs["region"] == region and p.name == f"aws-{region}"]
     assert len(regional) == 1
+    assert all(p.name.startswith(f"aws-{region}") for p in providers if p.inputs["region"] == region)
     tags = json.loads(regional[0].inputs["defaultTags"])["tags"]
     assert tags == {"azora:team": "platform", "azora:service": "azora-os",
                     "azora:cost-center": "cc-1001-platform", "azora:environment": "prod"}

@@ -12,6 +12,7 @@ import yaml
 from policies.azora_guard import registry
 from policies.azora_guard.docs import render
 from tests import (
+    test_policies_baseline,
     test_policies_data,
     test_policies_edge,
     test_policies_exemptions,
@@ -50,6 +51,8 @@ def test_every_rule_has_a_failing_case() -> None:
     failing |= {p for _, expected in test_policies_edge.STACK_CASES for p in expected}
     failing |= {"secret-rotation-max-days", "residency-global-cache"}
     failing |= {registry.EXEMPTIONS_POLICY, registry.EXEMPTION_VALID_POLICY}  # test_policies_exemptions
+    failing |= {p for _, expected in test_policies_baseline.CASES.values() for p in expected}
+    failing |= {"user-pool-residency", "customer-tag-format"}  # test_policies_baseline's identity plan
     assert test_policies_exemptions.EXEMPT
     assert set(registry.RULES) - failing == set()
 

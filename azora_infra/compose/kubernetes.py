@@ -37,10 +37,14 @@ def cluster_name(stack: str) -> str:
 
 def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource, keys: RegionKeys,
                      network: RegionalNetwork,
-                     target_group_arns: Sequence[pulumi.Input[str]] = ()) -> RegionKubernetes:
+                     target_group_arns: Sequence[pulumi.Input[str]] = (),
+                     instance_tags: dict[str, str] | None = None) -> RegionKubernetes:
     """``target_group_arns``: the target groups the load balancer controller may register pods in
-    (the edge's); it may touch no other."""
+    (the edge's); it may touch no other. ``instance_tags``: the cost tags of the nodes Karpenter and
+    the node groups launch (default: the stack's); EC2 instances do not inherit the provider's
+    default tags."""
     eks_cfg = cfg.eks
+    node_tags = instance_tags or cfg.cost_tags()
     if not eks_cfg.enabled:
         return RegionKubernetes()
     deletion_protection = (cfg.preset.deletion_protection if eks_cfg.deletion_protection is None
@@ -64,7 +68,7 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             node_groups=eks_cfg.node_groups,
             access=eks_cfg.access,
             developer_namespaces=tuple(eks_cfg.namespaces),
-            instance_tags=cfg.cost_tags(),
+            instance_tags=node_tags,
             protect=cfg.preset.protect,
         ),
         provider,
@@ -83,7 +87,7 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
                 version=eks_cfg.karpenter.version,
                 default_node_pool=eks_cfg.karpenter.default_node_pool,
                 cpu_limit=eks_cfg.karpenter.cpu_limit,
-                instance_tags=cfg.cost_tags(),
+                instance_tags=node_tags,
             ),
             provider,
         )

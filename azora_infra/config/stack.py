@@ -8,15 +8,20 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import regions
 from .alerting import AlertingConfig, check_pager_url
+from .audit import AuditConfig
 from .backup import BackupConfig
 from .base import ConfigModel, FieldError
 from .cache import CacheConfig
+from .cost import CostConfig
 from .database import DatabaseConfig
 from .dns import DnsConfig
 from .edge import EdgeConfig
 from .eks import EksConfig
+from .identity import IdentityConfig
 from .kms import KmsConfig
 from .network import NetworkConfig
+from .ownership import OwnerConfig, OwnershipConfig
+from .posture import PostureConfig
 from .presets import PRESETS, Environment, Preset
 from .tags import TagsConfig
 
@@ -47,6 +52,13 @@ class StackConfig(ConfigModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
     pager_url: str | None = Field(default=None, repr=False)
+    ownership: OwnershipConfig = Field(default_factory=OwnershipConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    posture: PostureConfig = Field(default_factory=PostureConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
+    #: the Google OAuth client secret (a secret: `pulumi config set --secret azora:googleClientSecret ...`)
+    google_client_secret: str | None = Field(default=None, repr=False)
 
     @field_validator("region")
     @classmethod
@@ -73,6 +85,32 @@ class StackConfig(ConfigModel):
                              "`pulumi config set --secret azora:pagerUrl <events URL>`")
         if self.pager_url and not self.alerting.uses_pager:
             raise FieldError("pagerUrl", "is set but no azora:alerting severity names a pager")
+        return self
+
+    @model_validator(mode="after")
+    def _google_secret(self) -> StackConfig:
+        if self.identity.google is not None and not self.google_client_secret:
+            raise FieldError("googleClientSecret", "is required when azora:identity.google is set: set it with "
+                             "`pulumi config set --secret azora:googleClientSecret <secret>`")
+        if self.google_client_secret and self.identity.google is None:
+            raise FieldError("googleClientSecret", "is set but azora:identity.google is not")
+        return self
+
+    @model_validator(mode="after")
+    def _posture_needs_the_archive(self) -> StackConfig:
+        if self.posture.enabled and not self.audit.enabled:
+            raise FieldError("posture.enabled", "needs azora:audit: AWS Config delivers to the audit archive "
+                             "(enable azora:audit or disable azora:posture)")
+        return self
+
+    @model_validator(mode="after")
+    def _stack_service_has_one_owner(self) -> StackConfig:
+        """azora:tags is the owner of every part not in azora:ownership: its service has one owner too."""
+        default = self.default_owner
+        for part, owner in self.ownership.owners().items():
+            if owner.service == default.service and owner.identity != default.identity:
+                raise FieldError(f"ownership.{part}", f"service {owner.service!r} is azora:tags.service, owned "
+                                 "there by another team, cost center or customer: a service has one owner")
         return self
 
     @model_validator(mode="after")
@@ -123,3 +161,22 @@ class StackConfig(ConfigModel):
 
     def cost_tags(self) -> dict[str, str]:
         return self.tags.cost_tags(self.environment.value)
+
+    @property
+    def default_owner(self) -> OwnerConfig:
+        """The owner of every part azora:ownership does not list: azora:tags."""
+        t = self.tags
+        return OwnerConfig(team=t.team, service=t.service, cost_center=t.cost_center, customer=t.customer)
+
+    def owner(self, part: str) -> OwnerConfig:
+        return self.ownership.owners().get(part, self.default_owner)
+
+    def owner_tags(self, part: str) -> dict[str, str]:
+        """The cost tags of a part's resources: azora:tags (extra tags included) with its owner's values."""
+        o = self.owner(part)
+        return TagsConfig(team=o.team, service=o.service, cost_center=o.cost_center, customer=o.customer,
+                          extra=self.tags.extra).cost_tags(self.environment.value)
+
+    def cost_centers(self) -> list[str]:
+        """Every cost center the stack's resources carry (azora:tags and azora:ownership)."""
+        return sorted({self.tags.cost_center, *(o.cost_center for o in self.ownership.owners().values())})

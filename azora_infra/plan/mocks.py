@@ -72,7 +72,8 @@ class AzoraMocks(pulumi.runtime.Mocks):
         if provider:
             provider_id = provider.split("::")[-1]
             for ref, region in self.provider_regions.items():
-                if ref == provider or ref.endswith("::" + provider_id):
+                # refs are provider ids; the engine passes a provider as "<urn>::<id>"
+                if ref in (provider, provider_id) or ref.endswith("::" + provider_id):
                     return region
         return self.default_region
 
@@ -356,6 +357,18 @@ def _sar_stack(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outpu
     return {"id": sid, "outputs": {"RotationLambdaARN": m.arn("lambda", region, f"function:{function}")}}
 
 
+def _user_pool(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    # a user pool id is <region>_<9 characters>; the issuer and JWKS URLs are built from it
+    pid = f"{region}_{_digest(rid, region, n=9)}"
+    return {"id": pid, "arn": m.arn("cognito-idp", region, f"userpool/{pid}"),
+            "endpoint": f"cognito-idp.{region}.amazonaws.com/{pid}"}
+
+
+def _detector(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    did = _digest(rid, region, n=32)
+    return {"id": did, "arn": m.arn("guardduty", region, f"detector/{did}"), "accountId": ACCOUNT_ID}
+
+
 SPECIAL: dict[str, Handler] = {
     "aws:kms/key:Key": _kms_key,
     "aws:kms/replicaKey:ReplicaKey": _kms_key,
@@ -395,6 +408,8 @@ SPECIAL: dict[str, Handler] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:guardduty/detector:Detector": _detector,
 }
 
 Invoke = Callable[[AzoraMocks, dict[str, Any], str], dict[str, Any]]

@@ -6,6 +6,7 @@ from pulumi_policy import Policy
 
 from . import (  # noqa: F401 - importing a theme module registers its rules
     backup,
+    baseline,
     cloudtrail,
     data_loss,
     eks,

@@ -22,7 +22,7 @@ YES, NEVER, NOT_PERSONAL = "yes", "no", "not-personal"
 
 THEMES = ("residency", "tagging", "encryption", "data-loss", "backup", "network", "rds", "elasticache",
           "eks", "kms", "s3", "elb", "waf", "route53", "secrets", "logs", "cloudtrail", "stack",
-          "exemptions")
+          "baseline", "exemptions")
 
 
 @dataclass(frozen=True)
@@ -668,6 +668,35 @@ _r("log-group-retention", "logs", M, MEDIUM,
    "set retentionInDays to at least the minimum (the environment preset)", rows=(126,),
    nag="HIPAA/NIST/PCI/Serverless CloudWatchLogGroupRetentionPeriod", ckv="CKV_AWS_66, CKV_AWS_338",
    config=_int("minRetentionDays", 30, "days (prod presets use 365)"))
+
+# ---------------------------------------------------------------------------------------------------
+# Region baseline, identities, customers (gap rules: the stack as a whole)
+# ---------------------------------------------------------------------------------------------------
+_BASELINE_REGION = {"region": {"type": "string", "description": "the region a region stack baselines (default: "
+                               "stack config azora:region; a stack without it is not a region stack)"}}
+_r("region-audit-trail", "baseline", M, HIGH,
+   "An Azora region stack has a logging CloudTrail trail in its region that delivers to a bucket of the stack, in "
+   "the region's jurisdiction, with Object Lock in COMPLIANCE mode for at least minRetentionYears.",
+   "add components.audit.AuditTrail (azora:audit): a trail to the region's object-locked archive", exempt=NEVER,
+   kind="stack", config={**_BASELINE_REGION, **_residency_config(),
+                         **_int("minRetentionYears", 7, "years audit log files stay immutable (seed: 7)")})
+_r("region-security-services", "baseline", M, HIGH,
+   "An Azora region stack enables, in its region, a GuardDuty detector, an AWS Config recorder that is recording "
+   "(RecorderStatus isEnabled) and Security Hub.",
+   "add components.posture.SecurityPosture (azora:posture)", exempt=NEVER, kind="stack", config=_BASELINE_REGION)
+_r("budget-covers-cost-centers", "baseline", M, MEDIUM,
+   "Every azora:cost-center the stack's taggable resources carry (merged tags) has an AWS Budgets budget whose "
+   "costFilters include TagKeyValue 'user:azora:cost-center$<value>' and, if it filters by Region, the stack's region.",
+   "add the cost center to azora:cost.budgets.costCenters (components.cost.CostBudgets)", kind="stack",
+   config=_BASELINE_REGION)
+_r("user-pool-residency", "residency", M, CRITICAL,
+   "A Cognito user pool (holding identities: personal unless tagged with another data class) is in a region of its "
+   "home jurisdiction (the stack's azora:region, else its provider's region).",
+   "create the user pool with the provider of a region of its own jurisdiction", exempt=NEVER,
+   config=_residency_config())
+_r("customer-tag-format", "tagging", M, LOW,
+   "A resource's merged azora:customer tag, when present, is a customer id (lower-case letters, digits, dashes).",
+   "set azora:customer to the customer's id as configured (azora:tags.customer / azora:ownership.<part>.customer)")
 
 # ---------------------------------------------------------------------------------------------------
 # Exemptions

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from azora_infra.tags import DATA_CLASS
+from azora_infra.tags import CUSTOMER, CUSTOMER_ID, DATA_CLASS
 
 from . import tokens as T
 from .props import Res
@@ -63,3 +63,13 @@ def data_class_tag(r: Res, cfg: Mapping[str, Any]) -> Iterator[str]:
             yield f"data store without {key}: tag it with {key} = {' | '.join(valid)}"
         elif key == DATA_CLASS and valid and value not in valid:
             yield f"{key}={value!r} is not a known data class: use one of {', '.join(valid)}"
+
+
+@resource_rule("customer-tag-format")
+def customer_tag(r: Res, _cfg: Mapping[str, Any]) -> Iterator[str]:
+    if not r.is_aws:
+        return
+    value = r.tags.get(CUSTOMER)
+    if value is not None and not CUSTOMER_ID.match(value):
+        yield (f"{CUSTOMER}={value!r} is not a customer id (lower-case letters, digits and dashes): cost per customer "
+               "groups by this exact value")

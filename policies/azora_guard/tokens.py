@@ -92,6 +92,13 @@ DOMAIN = "aws:route53domains/registeredDomain:RegisteredDomain"
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
+BUDGET = "aws:budgets/budget:Budget"
+GUARDDUTY = "aws:guardduty/detector:Detector"
+CONFIG_RECORDER = "aws:cfg/recorder:Recorder"
+CONFIG_RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+SECURITY_HUB = "aws:securityhub/account:Account"
+USER_POOL = "aws:cognito/userPool:UserPool"
+
 #: data stores: carry azora:data-class (backup vaults do not: one vault holds recovery points of several
 #: classes; a backup plan's class comes from its tags or its selections)
 DATA_STORES = (RDS_CLUSTER, RDS_INSTANCE, RDS_GLOBAL, CACHE_GROUP, CACHE_CLUSTER, *S3_BUCKET)
