@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from azora_infra.check import CheckError, PolicyPackProcess, Timeouts  # noqa: E402
+from azora_infra.check import CheckError, PolicyPackProcess, Timeouts, attach  # noqa: E402
 from azora_infra.check.synthetic import synthetic_plan  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def bench(pack_dir: Path, components: int, label: str) -> None:
     t0 = time.perf_counter()
     proc = PolicyPackProcess(pack_dir, stack=plan["stack"], project=plan["project"], config=plan["config"],
                              timeouts=Timeouts(rpc=120, analyze_stack=600))
-    with proc.session() as sess:
+    with attach(proc) as sess:
         started = time.perf_counter() - t0
         seq = sess.check(plan)
         par = sess.check(plan, workers=4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from azora_infra.check import PackError, PolicyPackProcess, Timeouts
+from azora_infra.check import PackError, PolicyPackProcess, Timeouts, attach
 from azora_infra.check.synthetic import synthetic_plan
 
 PACKS = Path(__file__).parent / "packs"
@@ -50,7 +50,7 @@ def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> 
 ])
 def test_rpc_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
-    with pytest.raises(PackError, match=message), pack.session() as sess:
+    with pytest.raises(PackError, match=message), attach(pack) as sess:
         sess.check(PLAN)
     assert _gone(pack.pid)
 

@@ -29,18 +29,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import grpc
 import yaml
 from pulumi.runtime.proto import analyzer_pb2_grpc
-
-if TYPE_CHECKING:
-    from .run import CheckSession
 
 #: gRPC message limit, as pulumi_policy's own server (AnalyzeStack of 10k resources is ~7 MB)
 MAX_MESSAGE_BYTES = 400 * 1024 * 1024
@@ -161,7 +158,8 @@ class PolicyPackProcess:
         with PolicyPackProcess(pack_dir, stack="africa", project="azora-platform") as pack:
             info = pack.call("GetAnalyzerInfo", empty_pb2.Empty())
 
-    or call `start()` / `stop()`. `session()` (in `azora_infra.check.run`) runs checks on it.
+    or call `start()` / `stop()`. `azora_infra.check.run.attach(process)` runs checks on it.
+    `env`: extra environment variables for the pack (on top of this process's and the CLI's five).
     """
 
     def __init__(
@@ -175,6 +173,7 @@ class PolicyPackProcess:
         dry_run: bool = True,
         timeouts: Timeouts | None = None,
         python: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.manifest = PackManifest.load(Path(pack_dir))
         self.pack_dir = self.manifest.directory
@@ -183,6 +182,7 @@ class PolicyPackProcess:
         self.dry_run = dry_run
         self.timeouts = timeouts or Timeouts()
         self.python = python or self.manifest.interpreter()
+        self.extra_env: dict[str, str] = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.channel: grpc.Channel | None = None
@@ -226,6 +226,7 @@ class PolicyPackProcess:
             config=self.config,
             dry_run=self.dry_run,
         )
+        env.update(self.extra_env)
         deadline = time.monotonic() + self.timeouts.start
         use_pdeathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         argv = self.command
@@ -353,22 +354,6 @@ class PolicyPackProcess:
     def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)  # start_new_session=True: the group id is the pack's pid
-
-    @contextlib.contextmanager
-    def session(self) -> Iterator[CheckSession]:
-        """A `CheckSession` on this process, which can check several plans of its stack (each with
-        its own Configure/Analyze/AnalyzeStack). Starts the process if needed and, in that case,
-        stops it at the end."""
-        from .run import CheckSession
-
-        owned = self.proc is None
-        if owned:
-            self.start()
-        try:
-            yield CheckSession(self)
-        finally:
-            if owned:
-                self.stop()
 
     # -- calls -----------------------------------------------------------------------------------
 

@@ -393,6 +393,20 @@ def _identity(plan: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 @contextlib.contextmanager
+def attach(process: PolicyPackProcess) -> Iterator[CheckSession]:
+    """A `CheckSession` on this process, which can check several plans of its stack. Starts the
+    process if needed and, in that case, stops it at the end."""
+    owned = process.proc is None
+    if owned:
+        process.start()
+    try:
+        yield CheckSession(process)
+    finally:
+        if owned:
+            process.stop()
+
+
+@contextlib.contextmanager
 def session(
     pack_dir: Path,
     *,
@@ -525,6 +539,7 @@ __all__ = [
     "Exemption",
     "Remediation",
     "Violation",
+    "attach",
     "render_text",
     "run_check",
     "session",

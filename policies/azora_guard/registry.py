@@ -19,6 +19,8 @@ LOW, MEDIUM, HIGH, CRITICAL = "low", "medium", "high", "critical"
 
 #: exemptable: "yes" | "no" (never) | "not-personal" (not on a resource tagged data-class personal)
 YES, NEVER, NOT_PERSONAL = "yes", "no", "not-personal"
+#: the policy tag (GetAnalyzerInfo) of a rule that can never be silenced: see `RuleMeta.locked`
+NEVER_SILENCED_TAG = "never-silenced"
 
 THEMES = ("residency", "tagging", "encryption", "data-loss", "backup", "network", "rds", "elasticache",
           "eks", "kms", "s3", "elb", "waf", "route53", "secrets", "logs", "cloudtrail", "stack",
@@ -53,6 +55,12 @@ class RuleMeta:
 
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.config.items() if "default" in v}
+
+    @property
+    def locked(self) -> bool:
+        """A mandatory rule that can never be exempted can never be silenced either: no policy
+        config may lower its level or change its properties, and ``all`` skips it (policies/lock.py)."""
+        return self.exemptable == NEVER and self.level == MANDATORY
 
 
 # -- config schema pieces whose defaults come from azora_infra (one source) ------------------------
