@@ -12,8 +12,9 @@ The result is validated per policy against ``{"type": "object", "properties": <s
 "required": [...], "additionalProperties": false}`` with ``enforcementLevel`` injected as an enum;
 any error aborts the run. Schemas are closed: stricter than the CLI, which ignores a property no
 schema declares (a typo would silently fall back to the default). A policy without a schema is not
-validated, as under the CLI (azora-guard itself refuses properties its policies do not declare). Every policy ends with an explicit
-level, which is what `Configure` sends: a `PolicyConfig` without one would silently mean advisory.
+validated, as under the CLI (azora-guard itself refuses properties its policies do not declare).
+Every policy ends with an explicit level, which is what `Configure` sends: a `PolicyConfig` without
+one would silently mean advisory.
 
 A policy the pack tags ``never-silenced`` (`NEVER_SILENCED_TAG`; azora-guard's residency rules) keeps
 its level and properties: ``all`` skips it, and a per-policy entry that lowers its level or sets a
@@ -56,6 +57,10 @@ class PolicyInfo:
     schema_required: tuple[str, ...] = ()
     #: tagged `NEVER_SILENCED_TAG`: no config may lower its level or change its properties
     locked: bool = False
+    #: what to change (the policy's remediation steps) and its severity (low | medium | high | critical)
+    remediation: str = ""
+    severity: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass
@@ -195,7 +200,8 @@ def reconcile(
             errors.append(f"{policy.name}: no valid enforcement level ({cfg.enforcement_level!r})")
             continue
         if policy.schema_properties is None:
-            continue  # as the CLI: a policy without a config schema is not validated (the pack may refuse)        validator = jsonschema.Draft7Validator(schema_for(policy))
+            continue  # as the CLI: a policy without a config schema is not validated (the pack may refuse)
+        validator = jsonschema.Draft7Validator(schema_for(policy))
         for error in sorted(validator.iter_errors(cfg.properties), key=lambda e: list(e.absolute_path)):
             errors.append(f"{policy.name}: {_where(error)}")
     if errors:
@@ -206,9 +212,9 @@ def reconcile(
 __all__ = [
     "ENFORCING",
     "LEVELS",
-    "NEVER_SILENCED_TAG",
     "LEVEL_FROM_PROTO",
     "LEVEL_TO_PROTO",
+    "NEVER_SILENCED_TAG",
     "PolicyConfig",
     "PolicyConfigError",
     "PolicyInfo",

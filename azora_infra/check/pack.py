@@ -29,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -257,19 +257,35 @@ class PolicyPackProcess:
                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ],
             )
-            try:
-                grpc.channel_ready_future(self.channel).result(timeout=max(0.1, deadline - time.monotonic()))
-            except grpc.FutureTimeoutError:
-                raise PackError(
-                    self._failure(
-                        f"policy pack port {self.port} did not accept connections within {self.timeouts.start:g} s"
-                    )
-                ) from None
+            self._wait_until_ready(deadline)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _wait_until_ready(self, deadline: float) -> None:
+        """Wait for the channel to the printed port, bounded by the start deadline, and fail at once
+        when the pack exits meanwhile (a pack that prints its port and dies must not cost the whole
+        start timeout)."""
+        assert self.channel is not None and self.proc is not None
+        ready = grpc.channel_ready_future(self.channel)
+        try:
+            while True:
+                try:
+                    ready.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+                    return
+                except grpc.FutureTimeoutError:
+                    pass
+                code = self.proc.poll()
+                if code is not None:
+                    self._join_readers()
+                    raise PackError(self._failure(f"policy pack exited with status {code} after printing its port"))
+                if time.monotonic() >= deadline:
+                    raise PackError(self._failure(
+                        f"policy pack port {self.port} did not accept connections within {self.timeouts.start:g} s"))
+        finally:
+            ready.cancel()
 
     def _drain(self, stream: IO[bytes], tail: collections.deque[str], *, first: bool) -> None:
         def pump() -> None:
@@ -360,29 +376,65 @@ class PolicyPackProcess:
     def call(self, method: str, request: Any, timeout: float | None = None) -> Any:
         """One Analyzer RPC with a deadline. gRPC errors become `PackError` with a clear reason;
         ``UNIMPLEMENTED`` is re-raised as `Unimplemented` for the callers that accept it."""
-        if self.stub is None:
-            raise PackError("policy pack is not running")
-        fn: Callable[..., Any] = getattr(self.stub, method)
+        fn = self._method(method)
         limit = self.timeouts.rpc if timeout is None else timeout
         try:
             return fn(request, timeout=limit)
         except grpc.RpcError as err:
-            code = err.code() if hasattr(err, "code") else None
-            details = (err.details() if hasattr(err, "details") else "") or ""
-            if code == grpc.StatusCode.UNIMPLEMENTED:
-                raise Unimplemented(method) from None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PackError(self._failure(f"policy pack did not answer {method} within {limit:g} s")) from None
-            if self.proc is not None:
+            raise self._rpc_error(err, method, limit) from None
+
+    def call_many(self, method: str, requests: Iterable[Any], *, window: int,
+                  timeout: float | None = None) -> Iterator[Any]:
+        """The responses to `requests`, in order, with up to `window` calls in flight at once (the
+        pack's gRPC server runs them on its worker threads). Errors as `call`; on an error or when
+        the caller stops early, the calls still in flight are cancelled."""
+        fn = self._method(method)
+        limit = self.timeouts.rpc if timeout is None else timeout
+        pending: collections.deque[Any] = collections.deque()
+        source = iter(requests)
+        try:
+            while True:
+                while len(pending) < max(1, window):
+                    request = next(source, None)
+                    if request is None:
+                        break
+                    pending.append(fn.future(request, timeout=limit))
+                if not pending:
+                    return
+                future = pending.popleft()
                 try:
-                    status = self.proc.wait(timeout=0.5 if code == grpc.StatusCode.UNAVAILABLE else 0)
-                except subprocess.TimeoutExpired:
-                    status = None
-                if status is not None:
-                    self._join_readers()
-                    raise PackError(self._failure(f"policy pack exited with status {status} during {method}")) from None
-            reason = details.strip().splitlines()[-1] if details.strip() else str(code)
-            raise PackError(f"policy pack failed in {method}: {reason}") from None
+                    response = future.result()
+                except grpc.RpcError as err:
+                    raise self._rpc_error(err, method, limit) from None
+                yield response
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _method(self, method: str) -> Any:
+        if self.stub is None:
+            raise PackError("policy pack is not running")
+        return getattr(self.stub, method)
+
+    def _rpc_error(self, err: grpc.RpcError, method: str, limit: float) -> Exception:
+        code = err.code() if hasattr(err, "code") else None
+        details = (err.details() if hasattr(err, "details") else "") or ""
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            return Unimplemented(method)
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return PackError(self._failure(f"policy pack did not answer {method} within {limit:g} s"))
+        if self.proc is not None:
+            try:
+                status = self.proc.wait(timeout=0.5 if code == grpc.StatusCode.UNAVAILABLE else 0)
+            except subprocess.TimeoutExpired:
+                status = None
+            if status is not None:
+                self._join_readers()
+                return PackError(self._failure(f"policy pack exited with status {status} during {method}"))
+        reason = details.strip().splitlines()[-1] if details.strip() else str(code)
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            return PackError(f"policy pack refused {method}: {reason}")
+        return PackError(f"policy pack failed in {method}: {reason}")
 
 
 class Unimplemented(Exception):

@@ -85,7 +85,7 @@ def run_policy_pack(*, wrap_servicer: Callable[[Any], Any] | None = None, **pack
     if reason is None:
         from ._servicer import FastAnalyzerServicer
 
-        policy._PolicyAnalyzerServicer = FastAnalyzerServicer  # type: ignore[attr-defined]
+        policy._PolicyAnalyzerServicer = FastAnalyzerServicer  # type: ignore[misc]
     elif os.environ.get(ENV_SWITCH, "1") != "0":
         print(f"policy pack: using pulumi-policy's stock servicer ({reason})", file=sys.stderr, flush=True)
     if wrap_servicer is not None:
@@ -94,7 +94,7 @@ def run_policy_pack(*, wrap_servicer: Callable[[Any], Any] | None = None, **pack
         def add_wrapped(servicer: Any, server: Any) -> None:
             register(wrap_servicer(servicer), server)
 
-        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = add_wrapped  # type: ignore[assignment]
+        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = add_wrapped
     PolicyPack(**pack_args)
 
 

@@ -76,7 +76,7 @@ _MODULES = {"deserialize": sdk_deserialize, "proxy": sdk_proxy}
 def _resolve(qualname: str) -> Callable[..., Any]:
     owner, _, attr = qualname.partition(".")
     holder = _MODULES[owner] if owner in _MODULES else getattr(sdk, owner)
-    return getattr(holder, attr)  # type: ignore[no-any-return]
+    return getattr(holder, attr)
 
 
 def sdk_source_hashes() -> dict[str, str]:
@@ -213,7 +213,7 @@ class FastAnalyzerServicer(_PolicyAnalyzerServicer):
         result = policy.validate(args, report)  # type: ignore[attr-defined]
         if isawaitable(result):
             loop = asyncio.new_event_loop()
-            task = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
+            task: asyncio.Task[Any] = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]
             loop.run_until_complete(task)
             loop.close()
 
