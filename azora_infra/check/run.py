@@ -325,7 +325,17 @@ class CheckSession:
             policy_info={p.name: p for p in self._policies},
         )
         t0 = time.perf_counter()
-        outcomes = self._analyze_all(view, remediating, workers, progress)
+        stack_request: list[Any] = []
+        builder = None
+        if workers > 1:  # the pack is busy with Analyze meanwhile: build the AnalyzeStack request now
+            builder = threading.Thread(target=lambda: stack_request.append(view.analyze_stack_request()),
+                                       name="analyze-stack-request", daemon=True)
+            builder.start()
+        try:
+            outcomes = self._analyze_all(view, remediating, workers, progress)
+        finally:
+            if builder is not None:
+                builder.join()
         for resource, (remediations, response) in zip(view.resources, outcomes, strict=True):
             result.remediations.extend(remediations)
             for diag in response.diagnostics:
@@ -344,7 +354,8 @@ class CheckSession:
                         )
                     )
         t1 = time.perf_counter()
-        stack_response = proc.call("AnalyzeStack", view.analyze_stack_request(), timeout=proc.timeouts.analyze_stack)
+        request = stack_request[0] if stack_request else view.analyze_stack_request()
+        stack_response = proc.call("AnalyzeStack", request, timeout=proc.timeouts.analyze_stack)
         for diag in stack_response.diagnostics:
             target = view.by_urn.get(diag.urn) or view.by_urn.get(view.root_urn) or {"urn": "", "type": STACK_TYPE}
             self._collect(result, view, diag, target, "analyzeStack")

@@ -11,6 +11,7 @@ config, program or pack error (one line; ``--debug`` for the traceback)."""
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if show is not None and args.plan is None:
         show(f"planning {args.stack}...")
     plan = _load_plan(args)
+    gc.freeze()  # the plan lives as long as the command: keep it out of every collection (big plans)
     timeouts = Timeouts(start=args.start_timeout, rpc=args.rpc_timeout, analyze_stack=args.stack_timeout)
 
     def progress(done: int, total: int) -> None:

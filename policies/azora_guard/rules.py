@@ -9,6 +9,7 @@ description, anchors, config schema) comes from `registry.RULES` by name.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -174,6 +175,19 @@ class _ConfigOnce:
 
 
 _last_stack: tuple[object, Stack] | None = None
+_last_res = threading.local()
+
+
+def resource_view(args: ResourceValidationArgs) -> Res:
+    """The `Res` of an Analyze call, shared by the rules of that resource: the optimised servicer
+    hands every rule the same props object, so it is built (and its tags computed) once per call; the
+    stock servicer hands each rule fresh props, so each builds its own (same result)."""
+    last = getattr(_last_res, "value", None)
+    if last is not None and last[0] is args.props and last[1] is args.provider and last[2] == args.urn:
+        return last[3]  # type: ignore[no-any-return]
+    r = Res.from_args(args)
+    _last_res.value = (args.props, args.provider, args.urn, r)
+    return r
 
 
 def stack_view(resources: list[Any]) -> Stack:
@@ -217,7 +231,7 @@ def wrap_resource(rule: Rule) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if rule.types and args.resource_type not in rule.types:
             return
-        r = Res.from_args(args)
+        r = resource_view(args)
         for message in rule.fn(r, config(args.get_config())):
             text = _finding(meta, r, message)
             if text:
@@ -248,13 +262,13 @@ def exemption_policies() -> list[ResourceValidationPolicy]:
 
     def list_exemptions(args: ResourceValidationArgs, report: ReportViolation) -> None:
         exemptions.set_config(_config(listed, args.get_config()).get("exemptions"))
-        r = Res.from_args(args)
+        r = resource_view(args)
         for ex in exemptions.declared(r):
             if exemptions.problem(ex, r) is None:
                 report(json.dumps(ex.as_json(), sort_keys=True), None)
 
     def check_exemptions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        r = Res.from_args(args)
+        r = resource_view(args)
         for ex in exemptions.declared(r):
             why = exemptions.problem(ex, r)
             if why:

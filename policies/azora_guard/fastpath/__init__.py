@@ -17,6 +17,11 @@ SDK internals):
 - configures the runtime settings once per worker thread instead of once per call;
 - answers ``Remediate`` without deserialising when no policy is at ``remediate``.
 
+`run_policy_pack` also moves everything loaded at start-up (the SDKs, the policies) out of the
+garbage collector's view (``gc.freeze()``): a big AnalyzeStack allocates hundreds of thousands of
+objects, and each full collection would otherwise walk the whole start-up heap again (3x slower
+AnalyzeStack at 10k resources).
+
 Results are byte-identical to the stock servicer (tests/test_fastpath.py). The contract it adds:
 policies treat ``args`` (props, config, the resource list) as read-only, since they are shared.
 
@@ -28,6 +33,7 @@ servicer: slower, never different. ``AZORA_POLICY_FASTPATH=0`` forces the stock 
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -95,6 +101,7 @@ def run_policy_pack(*, wrap_servicer: Callable[[Any], Any] | None = None, **pack
             register(wrap_servicer(servicer), server)
 
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server = add_wrapped
+    gc.freeze()  # start-up objects live as long as the process: keep them out of every collection
     PolicyPack(**pack_args)
 
 
