@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,8 @@ os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
 
 REPO_STACKS = ("africa", "europe", "asia")
 _PLANS_ENV = "AZORA_TEST_PLANS_DIR"
+#: the plans directory this process created (removed at the end of the session)
+_created: list[Path] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,9 +41,17 @@ def pytest_configure(config: pytest.Config) -> None:
                 doc = {"error": str(err)}
             (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
 
+        _created.append(out)
         with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(plan, REPO_STACKS))
     os.environ[_PLANS_ENV] = str(out)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the plans directory (only the process that created it does; xdist workers inherit it)."""
+    while _created:
+        shutil.rmtree(_created.pop(), ignore_errors=True)
+        os.environ.pop(_PLANS_ENV, None)
 
 
 @pytest.fixture(scope="session")

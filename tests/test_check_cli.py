@@ -104,6 +104,10 @@ def test_pack_and_plan_errors_exit_2(saved_plan: Path, tmp_path: Path, capsys: p
 
 def test_benchmark_runs_at_a_tiny_size(capsys: pytest.CaptureFixture[str]) -> None:
     bench = runpy.run_path(str(TESTS.parent / "benchmarks" / "check_throughput.py"))
-    assert bench["main"](["--components", "4", "--pack", str(BASIC), "--skip-real-pack"]) == 0
+    assert bench["main"](["--components", "4", "--pack", str(BASIC)]) == 0
     out = capsys.readouterr().out
-    assert "22 resources" in out and "resources/s" in out
+    assert "22 resources" in out and "resources/s" in out and "results identical" in out
+    # the real pack: optimised and stock side by side, identical results
+    assert bench["main"](["--components", "2", "--concurrency", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "12 resources" in out and "optimised" in out and "stock" in out and "identical (sequential" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from azora_infra.check import PackError, PolicyPackProcess, Timeouts
+from azora_infra.check import PackError, PolicyPackProcess, Timeouts, attach
 from azora_infra.check.synthetic import synthetic_plan
 
 PACKS = Path(__file__).parent / "packs"
@@ -32,7 +32,7 @@ def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
 
 @pytest.mark.parametrize(("mode", "timeouts", "message"), [
     ("crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
-    ("silent", {"start": 2.0}, r"policy pack did not start within 2 s \(no port on stdout\): starting up"),
+    ("silent", {"start": 5.0}, r"policy pack did not start within 5 s \(no port on stdout\): starting up"),
     ("garbage", {}, r"policy pack printed 'hello from the pack' instead of its port"),
 ])
 def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
@@ -50,7 +50,7 @@ def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> 
 ])
 def test_rpc_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
-    with pytest.raises(PackError, match=message), pack.session() as sess:
+    with pytest.raises(PackError, match=message), attach(pack) as sess:
         sess.check(PLAN)
     assert _gone(pack.pid)
 

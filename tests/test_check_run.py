@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from azora_infra.check import CheckSession, PolicyConfigError, PolicyPackProcess, run_check, shutdown
+from azora_infra.check import CheckSession, PolicyConfigError, PolicyPackProcess, attach, run_check, shutdown
 from azora_infra.check.engine import EngineView
 from azora_infra.check.run import render_text
 from azora_infra.check.synthetic import SSE_TYPE, synthetic_plan
@@ -29,7 +29,7 @@ def plan() -> dict[str, Any]:
 def sess(plan: dict[str, Any]) -> Iterator[CheckSession]:
     proc = PolicyPackProcess(BASIC, stack=plan["stack"], project=plan["project"],
                              config={"aws:region": "af-south-1", "probe:value": "from-stack-config"})
-    with proc.session() as s:
+    with attach(proc) as s:
         yield s
     assert not proc.alive()
 

@@ -195,8 +195,8 @@ PASSES: list[tuple[str, str, dict[str, Any], bool, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def result() -> Any:
+def build_plan() -> dict[str, Any]:
+    """The bad and good resources of this module, in one plan (tests/test_fastpath.py reuses it)."""
     b = PlanBuilder("policies-data")
     providers = {"af": b.default_provider,
                  "eu": b.provider("aws-eu-west-1", "eu-west-1", COST_TAGS),
@@ -223,7 +223,12 @@ def result() -> Any:
     b.add(T_CACHE_GLOBAL, "residency-global-cache-global-bad",
           {"primaryReplicationGroupId": "residency-global-cache-bad", "globalReplicationGroupIdSuffix": "p"},
           protect=True, deps={"primaryReplicationGroupId": personal})
-    return check(b.plan())
+    return b.plan()
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return check(build_plan())
 
 
 @pytest.mark.parametrize("name,expected", [(c[0], c[5]) for c in CASES], ids=[c[0] for c in CASES])

@@ -72,5 +72,8 @@ def test_pack_files() -> None:
     doc = yaml.safe_load((pack / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     assert doc["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}} and doc["version"]
     reqs = (pack / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    assert "-e .." in reqs and any(r.startswith("pulumi-policy") for r in reqs)
-    assert 'PolicyPack(' in (pack / "__main__.py").read_text(encoding="utf-8")
+    assert "-e .." in reqs
+    # the optimised servicer is written against one exact pulumi-policy: the pack's venv pins it
+    from policies.azora_guard.fastpath import SUPPORTED_VERSION
+    assert f"pulumi-policy=={SUPPORTED_VERSION}" in reqs
+    assert "serve()" in (pack / "__main__.py").read_text(encoding="utf-8")

@@ -146,8 +146,8 @@ PASSES = ["vpc-ok", "vpc-ok-default-sg", "vpc-ok-flow-log", "sg-ok", "sg-alb-ok"
           "zone-private-ok", "zone-ok", "record-ok", "health-check-ok", "alb-ok-waf"]
 
 
-@pytest.fixture(scope="module")
-def result() -> Any:
+def build_plan() -> dict[str, Any]:
+    """The bad and good resources of this module, in one plan (tests/test_fastpath.py reuses it)."""
     b = PlanBuilder("policies-edge")
     for name, type_, inputs, _ in CASES:
         b.add(type_, name, inputs)
@@ -238,7 +238,12 @@ def result() -> Any:
           variant(FAILOVER, aliases=[{"name": "gone.elb.amazonaws.com", "zoneId": "Z", "evaluateTargetHealth": True}]))
     b.add("aws:route53/healthCheck:HealthCheck", "health-check-ok",
           {"type": "HTTPS", "fqdn": "api", "resourcePath": "/health", "requestInterval": 10, "failureThreshold": 3})
-    return check(b.plan())
+    return b.plan()
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return check(build_plan())
 
 
 @pytest.mark.parametrize("name,expected", [(c[0], c[3]) for c in CASES] + STACK_CASES,

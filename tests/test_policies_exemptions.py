@@ -16,7 +16,8 @@ CLUSTER = {"engine": "aurora-postgresql", "storageEncrypted": False, "backupRete
            "enabledCloudwatchLogsExports": ["postgresql"], "copyTagsToSnapshot": True, "finalSnapshotIdentifier": "f"}
 
 
-def _plan() -> dict[str, Any]:
+def build_plan() -> dict[str, Any]:
+    """(tests/test_fastpath.py reuses it)"""
     b = PlanBuilder("policies-exemptions")
     b.add(LOG, "tag-exempt", {"retentionInDays": 365, "tags": {f"{EXEMPT}log-group-cmk": "public build logs only"}})
     b.add(LOG, "tag-no-reason", {"retentionInDays": 365, "tags": {f"{EXEMPT}log-group-cmk": "  "}})
@@ -60,7 +61,7 @@ def _plan() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def plan() -> dict[str, Any]:
-    return _plan()
+    return build_plan()
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +126,9 @@ def test_stack_rules_honour_exemptions(result: Any) -> None:
 def test_config_overrides_schema_defaults(plan: dict[str, Any], result: Any) -> None:
     assert policies_on(result, "short-retention") == {"log-group-retention"}
     relaxed = check(plan, {"log-group-retention": {"minRetentionDays": 5},
-                           "required-tags": {"requiredTags": ["azora:team", "owner"]},
-                           "residency-personal-region": {"regions": {"af-south-1": "ZA", "eu-west-1": "ZA"}}})
+                           "required-tags": {"requiredTags": ["azora:team", "owner"]}})
     assert policies_on(relaxed, "short-retention") == {"required-tags"}
-    assert "residency-personal-region" not in policies_on(relaxed, "personal-abroad")
+    # residency cannot be relaxed by config (tests/test_adversarial_pack.py): still reported
+    assert "residency-personal-region" in policies_on(relaxed, "personal-abroad")
     # exemptions are config of policy-exemptions only: without it, the config exemptions are gone
     assert "log-group-cmk" in policies_on(relaxed, "config-by-urn")

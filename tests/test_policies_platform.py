@@ -90,8 +90,8 @@ PASSES: list[tuple[str, str, dict[str, Any], bool]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def result() -> Any:
+def build_plan() -> dict[str, Any]:
+    """The bad and good resources of this module, in one plan (tests/test_fastpath.py reuses it)."""
     b = PlanBuilder("policies-platform")
     for name, type_, inputs, protect, _ in CASES:
         b.add(type_, name, inputs, protect=protect)
@@ -110,7 +110,12 @@ def result() -> Any:
     b.add("aws:kms/keyPolicy:KeyPolicy", "standalone-key-policy-ok", {"keyId": "kms-policy-elsewhere-ok",
                                                                        "policy": POLICY},
           deps={"keyId": b.add(T_KEY, "kms-policy-elsewhere-ok", variant(KMS, policy=None), protect=True)})
-    return check(b.plan())
+    return b.plan()
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return check(build_plan())
 
 
 @pytest.mark.parametrize("name,expected", [(c[0], c[4]) for c in CASES] +

@@ -106,8 +106,8 @@ PASSES = ["logs-ok", "bucket-ok", "eu-bucket-ok", "za-replica-target-ok", "perso
           "access-point-ok", "object-ok", "ownership-ok", "bucket-ok-sse", "bucket-ok-policy"]
 
 
-@pytest.fixture(scope="module")
-def result() -> Any:
+def build_plan() -> dict[str, Any]:
+    """The bad and good resources of this module, in one plan (tests/test_fastpath.py reuses it)."""
     b = PlanBuilder("policies-storage")
     eu = b.provider("aws-eu-west-1", "eu-west-1", COST_TAGS)
     b.add("aws:backup/selection:Selection", "selection-ok",
@@ -229,7 +229,12 @@ def result() -> Any:
                   {"name": name, "planId": name, "iamRoleArn": "arn:aws:iam::123456789012:role/backup",
                    "selectionTags": [{"type": "STRINGEQUALS", "key": "azora:data-class", "value": "personal"}]},
                   deps={"planId": purn})
-    return check(b.plan())
+    return b.plan()
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return check(build_plan())
 
 
 def _rename(b: PlanBuilder, old: str, new: str) -> None:

@@ -30,18 +30,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import grpc
 import yaml
 from pulumi.runtime.proto import analyzer_pb2_grpc
-
-if TYPE_CHECKING:
-    from .run import CheckSession
 
 #: gRPC message limit, as pulumi_policy's own server (AnalyzeStack of 10k resources is ~7 MB)
 MAX_MESSAGE_BYTES = 400 * 1024 * 1024
@@ -176,7 +173,8 @@ class PolicyPackProcess:
         with PolicyPackProcess(pack_dir, stack="africa", project="azora-platform") as pack:
             info = pack.call("GetAnalyzerInfo", empty_pb2.Empty())
 
-    or call `start()` / `stop()`. `session()` (in `azora_infra.check.run`) runs checks on it.
+    or call `start()` / `stop()`. `azora_infra.check.run.attach(process)` runs checks on it.
+    `env`: extra environment variables for the pack (on top of this process's and the CLI's five).
     """
 
     def __init__(
@@ -190,6 +188,7 @@ class PolicyPackProcess:
         dry_run: bool = True,
         timeouts: Timeouts | None = None,
         python: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.manifest = PackManifest.load(Path(pack_dir))
         self.pack_dir = self.manifest.directory
@@ -198,6 +197,7 @@ class PolicyPackProcess:
         self.dry_run = dry_run
         self.timeouts = timeouts or Timeouts()
         self.python = python or self.manifest.interpreter()
+        self.extra_env: dict[str, str] = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self.port: int | None = None
         self.channel: grpc.Channel | None = None
@@ -242,6 +242,7 @@ class PolicyPackProcess:
             config=self.config,
             dry_run=self.dry_run,
         )
+        env.update(self.extra_env)
         deadline = time.monotonic() + self.timeouts.start
         use_pdeathsig = sys.platform.startswith("linux") and threading.current_thread() is threading.main_thread()
         argv = self.command
@@ -281,19 +282,35 @@ class PolicyPackProcess:
                     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ],
             )
-            try:
-                grpc.channel_ready_future(self.channel).result(timeout=max(0.1, deadline - time.monotonic()))
-            except grpc.FutureTimeoutError:
-                raise PackError(
-                    self._failure(
-                        f"policy pack port {self.port} did not accept connections within {self.timeouts.start:g} s"
-                    )
-                ) from None
+            self._wait_until_ready(deadline)
             self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _wait_until_ready(self, deadline: float) -> None:
+        """Wait for the channel to the printed port, bounded by the start deadline, and fail at once
+        when the pack exits meanwhile (a pack that prints its port and dies must not cost the whole
+        start timeout)."""
+        assert self.channel is not None and self.proc is not None
+        ready = grpc.channel_ready_future(self.channel)
+        try:
+            while True:
+                try:
+                    ready.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+                    return
+                except grpc.FutureTimeoutError:
+                    pass
+                code = self.proc.poll()
+                if code is not None:
+                    self._join_readers()
+                    raise PackError(self._failure(f"policy pack exited with status {code} after printing its port"))
+                if time.monotonic() >= deadline:
+                    raise PackError(self._failure(
+                        f"policy pack port {self.port} did not accept connections within {self.timeouts.start:g} s"))
+        finally:
+            ready.cancel()
 
     def _drain(self, stream: IO[bytes], tail: collections.deque[str], *, first: bool) -> None:
         def pump() -> None:
@@ -383,50 +400,70 @@ class PolicyPackProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)  # start_new_session=True: the group id is the pack's pid
 
-    @contextlib.contextmanager
-    def session(self) -> Iterator[CheckSession]:
-        """A `CheckSession` on this process, which can check several plans of its stack (each with
-        its own Configure/Analyze/AnalyzeStack). Starts the process if needed and, in that case,
-        stops it at the end."""
-        from .run import CheckSession
-
-        owned = self.proc is None
-        if owned:
-            self.start()
-        try:
-            yield CheckSession(self)
-        finally:
-            if owned:
-                self.stop()
-
     # -- calls -----------------------------------------------------------------------------------
 
     def call(self, method: str, request: Any, timeout: float | None = None) -> Any:
         """One Analyzer RPC with a deadline. gRPC errors become `PackError` with a clear reason;
         ``UNIMPLEMENTED`` is re-raised as `Unimplemented` for the callers that accept it."""
-        if self.stub is None:
-            raise PackError("policy pack is not running")
-        fn: Callable[..., Any] = getattr(self.stub, method)
+        fn = self._method(method)
         limit = self.timeouts.rpc if timeout is None else timeout
         try:
             return fn(request, timeout=limit)
         except grpc.RpcError as err:
-            code = err.code() if hasattr(err, "code") else None
-            details = (err.details() if hasattr(err, "details") else "") or ""
-            if code == grpc.StatusCode.UNIMPLEMENTED:
-                raise Unimplemented(method) from None
-            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PackError(self._failure(f"policy pack did not answer {method} within {limit:g} s")) from None
-            if self.proc is not None:
+            raise self._rpc_error(err, method, limit) from None
+
+    def call_many(self, method: str, requests: Iterable[Any], *, window: int,
+                  timeout: float | None = None) -> Iterator[Any]:
+        """The responses to `requests`, in order, with up to `window` calls in flight at once (the
+        pack's gRPC server runs them on its worker threads). Errors as `call`; on an error or when
+        the caller stops early, the calls still in flight are cancelled."""
+        fn = self._method(method)
+        limit = self.timeouts.rpc if timeout is None else timeout
+        pending: collections.deque[Any] = collections.deque()
+        source = iter(requests)
+        try:
+            while True:
+                while len(pending) < max(1, window):
+                    request = next(source, None)
+                    if request is None:
+                        break
+                    pending.append(fn.future(request, timeout=limit))
+                if not pending:
+                    return
+                future = pending.popleft()
                 try:
-                    status = self.proc.wait(timeout=0.5 if code == grpc.StatusCode.UNAVAILABLE else 0)
-                except subprocess.TimeoutExpired:
-                    status = None
-                if status is not None:
-                    self._join_readers()
-                    raise PackError(self._failure(f"policy pack exited with status {status} during {method}")) from None
-            reason = details.strip().splitlines()[-1] if details.strip() else str(code)
-            raise PackError(f"policy pack failed in {method}: {reason}") from None
+                    response = future.result()
+                except grpc.RpcError as err:
+                    raise self._rpc_error(err, method, limit) from None
+                yield response
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _method(self, method: str) -> Any:
+        if self.stub is None:
+            raise PackError("policy pack is not running")
+        return getattr(self.stub, method)
+
+    def _rpc_error(self, err: grpc.RpcError, method: str, limit: float) -> Exception:
+        code = err.code() if hasattr(err, "code") else None
+        details = (err.details() if hasattr(err, "details") else "") or ""
+        if code == grpc.StatusCode.UNIMPLEMENTED:
+            return Unimplemented(method)
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return PackError(self._failure(f"policy pack did not answer {method} within {limit:g} s"))
+        if self.proc is not None:
+            try:
+                status = self.proc.wait(timeout=0.5 if code == grpc.StatusCode.UNAVAILABLE else 0)
+            except subprocess.TimeoutExpired:
+                status = None
+            if status is not None:
+                self._join_readers()
+                return PackError(self._failure(f"policy pack exited with status {status} during {method}"))
+        reason = details.strip().splitlines()[-1] if details.strip() else str(code)
+        if code == grpc.StatusCode.INVALID_ARGUMENT:
+            return PackError(f"policy pack refused {method}: {reason}")
+        return PackError(f"policy pack failed in {method}: {reason}")
 
 
 class Unimplemented(Exception):

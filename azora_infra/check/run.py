@@ -18,7 +18,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from .config import (
     LEVEL_FROM_PROTO,
     LEVEL_TO_PROTO,
+    LEVELS,
+    NEVER_SILENCED_TAG,
     PolicyConfig,
     PolicyInfo,
     parse_policy_config,
@@ -42,6 +44,12 @@ from .pack import ENGINE_ADDRESS, PackError, PolicyPackProcess, Timeouts, Unimpl
 EXEMPTIONS_POLICY = "policy-exemptions"
 MANDATORY_LEVELS = frozenset({"mandatory", "remediate"})
 _POLICY_TYPES = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
+_SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_LOW: "low", analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+               analyzer_pb2.POLICY_SEVERITY_HIGH: "high", analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+#: Analyze calls in flight at once by default (the engine sends one at a time; results are the same)
+DEFAULT_CONCURRENCY = 8
+#: ``progress(done, total)``: resources analyzed so far
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,8 @@ class CheckResult:
     unknown_config: list[str] = field(default_factory=list)
     #: seconds: analyze (Remediate + Analyze for all resources), analyzeStack, total
     timings: dict[str, float] = field(default_factory=dict)
+    #: every policy of the pack as GetAnalyzerInfo describes it (description, fix, severity: SARIF)
+    policy_info: dict[str, PolicyInfo] = field(default_factory=dict)
 
     @property
     def mandatory_violations(self) -> list[Violation]:
@@ -206,6 +216,10 @@ class CheckSession:
                     policy_type=_POLICY_TYPES.get(p.policy_type, "unknown"),
                     schema_properties=schema or None,
                     schema_required=tuple(p.configSchema.required),
+                    locked=NEVER_SILENCED_TAG in p.tags,
+                    remediation=p.remediation_steps,
+                    severity=_SEVERITIES.get(p.severity, ""),
+                    tags=tuple(p.tags),
                 )
             )
         self._policies = sorted(policies, key=lambda p: p.name)  # the CLI sorts by name
@@ -239,15 +253,22 @@ class CheckSession:
     # -- a check ---------------------------------------------------------------------------------
 
     def check(
-        self, plan: Mapping[str, Any], policy_config: Mapping[str, Any] | None = None, *, workers: int = 1
+        self,
+        plan: Mapping[str, Any],
+        policy_config: Mapping[str, Any] | None = None,
+        *,
+        workers: int = 1,
+        progress: Progress | None = None,
     ) -> CheckResult:
         """Check one plan. `policy_config` is a ``--policy-config`` document (dict). `workers` > 1
-        sends Analyze calls concurrently (the engine sends them one at a time; results are
-        reported in plan order either way)."""
+        keeps that many Analyze calls in flight (the engine sends them one at a time; results are
+        reported in plan order either way). `progress(done, total)` is called as resources are
+        analyzed."""
         with self._lock:
-            return self._check(plan, policy_config, workers)
+            return self._check(plan, policy_config, workers, progress)
 
-    def _check(self, plan: Mapping[str, Any], policy_config: Mapping[str, Any] | None, workers: int) -> CheckResult:
+    def _check(self, plan: Mapping[str, Any], policy_config: Mapping[str, Any] | None, workers: int,
+               progress: Progress | None = None) -> CheckResult:
         proc = self.process
         identity = (
             str(plan.get("stack") or ""),
@@ -285,6 +306,10 @@ class CheckSession:
             entry.enforcementLevel = LEVEL_TO_PROTO[cfg.enforcement_level]
             if cfg.properties:
                 entry.properties.update(cfg.properties)
+        every = given.get("all")
+        if every is not None and every.enforcement_level in LEVELS and "all" not in names:
+            # as the CLI: the "all" pseudo-entry goes along (the pack can tell `all` from a per-policy level)
+            configure.policyConfig["all"].enforcementLevel = LEVEL_TO_PROTO[every.enforcement_level]
         proc.call("Configure", configure)
         levels = [(p.name, str(final[p.name].enforcement_level)) for p in self._policies]
         remediating = any(level == "remediate" for _, level in levels)
@@ -297,13 +322,20 @@ class CheckSession:
             resources_checked=len(view),
             policies=levels,
             unknown_config=sorted(n for n in given if n not in names and n != "all"),
+            policy_info={p.name: p for p in self._policies},
         )
         t0 = time.perf_counter()
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyze") as pool:
-                outcomes = list(pool.map(lambda r: self._analyze_one(view, r, remediating), view.resources))
-        else:
-            outcomes = [self._analyze_one(view, r, remediating) for r in view.resources]
+        stack_request: list[Any] = []
+        builder = None
+        if workers > 1:  # the pack is busy with Analyze meanwhile: build the AnalyzeStack request now
+            builder = threading.Thread(target=lambda: stack_request.append(view.analyze_stack_request()),
+                                       name="analyze-stack-request", daemon=True)
+            builder.start()
+        try:
+            outcomes = self._analyze_all(view, remediating, workers, progress)
+        finally:
+            if builder is not None:
+                builder.join()
         for resource, (remediations, response) in zip(view.resources, outcomes, strict=True):
             result.remediations.extend(remediations)
             for diag in response.diagnostics:
@@ -322,7 +354,8 @@ class CheckSession:
                         )
                     )
         t1 = time.perf_counter()
-        stack_response = proc.call("AnalyzeStack", view.analyze_stack_request(), timeout=proc.timeouts.analyze_stack)
+        request = stack_request[0] if stack_request else view.analyze_stack_request()
+        stack_response = proc.call("AnalyzeStack", request, timeout=proc.timeouts.analyze_stack)
         for diag in stack_response.diagnostics:
             target = view.by_urn.get(diag.urn) or view.by_urn.get(view.root_urn) or {"urn": "", "type": STACK_TYPE}
             self._collect(result, view, diag, target, "analyzeStack")
@@ -331,6 +364,32 @@ class CheckSession:
         result.violations.sort(key=lambda v: order.get(v.urn, len(order)))  # stable: by resource, then stage
         result.timings = {"analyze": t1 - t0, "analyzeStack": t2 - t1, "total": t2 - started}
         return result
+
+    def _analyze_all(self, view: EngineView, remediating: bool, workers: int,
+                     progress: Progress | None) -> list[tuple[list[Remediation], Any]]:
+        total = len(view.resources)
+        step = max(1, total // 100)
+        outcomes: list[tuple[list[Remediation], Any]] = []
+
+        def tick() -> None:
+            if progress is not None and (len(outcomes) % step == 0 or len(outcomes) == total):
+                progress(len(outcomes), total)
+
+        if remediating and workers > 1:  # Remediate then Analyze with its result: one resource per worker
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analyze") as pool:
+                for outcome in pool.map(lambda r: self._analyze_one(view, r, remediating), view.resources):
+                    outcomes.append(outcome)
+                    tick()
+        elif remediating or workers <= 1:
+            for resource in view.resources:
+                outcomes.append(self._analyze_one(view, resource, remediating))
+                tick()
+        else:  # no Remediate: pipeline the Analyze calls, `workers` in flight
+            requests = (view.analyze_request(r) for r in view.resources)
+            for response in self.process.call_many("Analyze", requests, window=workers):
+                outcomes.append(([], response))
+                tick()
+        return outcomes
 
     def _analyze_one(
         self, view: EngineView, resource: Mapping[str, Any], remediating: bool
@@ -393,6 +452,20 @@ def _identity(plan: Mapping[str, Any]) -> tuple[str, str, str]:
 
 
 @contextlib.contextmanager
+def attach(process: PolicyPackProcess) -> Iterator[CheckSession]:
+    """A `CheckSession` on this process, which can check several plans of its stack. Starts the
+    process if needed and, in that case, stops it at the end."""
+    owned = process.proc is None
+    if owned:
+        process.start()
+    try:
+        yield CheckSession(process)
+    finally:
+        if owned:
+            process.stop()
+
+
+@contextlib.contextmanager
 def session(
     pack_dir: Path,
     *,
@@ -402,6 +475,7 @@ def session(
     stack_config: Mapping[str, str] | None = None,
     timeouts: Timeouts | None = None,
     python: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[CheckSession]:
     """Start the pack once and check several plans of that stack with it::
 
@@ -416,6 +490,7 @@ def session(
         config=stack_config,
         timeouts=timeouts,
         python=python,
+        env=env,
     ) as proc:
         yield CheckSession(proc)
 
@@ -433,6 +508,8 @@ def run_check(
     timeouts: Timeouts | None = None,
     reuse: bool = True,
     workers: int = 1,
+    progress: Progress | None = None,
+    pack_env: Mapping[str, str] | None = None,
 ) -> CheckResult:
     """Check a plan (the dict `azora_infra.plan.run_plan` returns) against the pack in `pack_dir`.
 
@@ -440,7 +517,8 @@ def run_check(
     config handed to the pack as ``PULUMI_CONFIG`` (default: the plan's ``config``).
     With `reuse` (the default) the pack process is kept for later calls with the same pack, stack
     identity, config and timeouts — cheap to call many times in a test session; processes end at
-    interpreter exit (or `shutdown()`). Raises `PackError` / `PolicyConfigError` (exit 2 cases).
+    interpreter exit (or `shutdown()`). `workers`, `progress`: see `CheckSession.check`. `pack_env`:
+    extra environment for the pack process. Raises `PackError` / `PolicyConfigError` (exit 2 cases).
     """
     stack, project, organization = _identity(plan)
     config = {
@@ -448,10 +526,13 @@ def run_check(
     }
     if not reuse:
         with session(
-            pack_dir, stack=stack, project=project, organization=organization, stack_config=config, timeouts=timeouts
+            pack_dir, stack=stack, project=project, organization=organization, stack_config=config, timeouts=timeouts,
+            env=pack_env,
         ) as s:
-            return s.check(plan, policy_config, workers=workers)
-    key = (str(Path(pack_dir).resolve()), stack, project, organization, json.dumps(config, sort_keys=True), timeouts)
+            return s.check(plan, policy_config, workers=workers, progress=progress)
+    env = dict(pack_env or {})
+    key = (str(Path(pack_dir).resolve()), stack, project, organization, json.dumps(config, sort_keys=True), timeouts,
+           json.dumps(env, sort_keys=True))
     with _POOL_LOCK:
         sess = _POOL.get(key)
         if sess is not None and not sess.process.alive():
@@ -459,12 +540,13 @@ def run_check(
             sess = None
         if sess is None:
             proc = PolicyPackProcess(
-                pack_dir, stack=stack, project=project, organization=organization, config=config, timeouts=timeouts
+                pack_dir, stack=stack, project=project, organization=organization, config=config, timeouts=timeouts,
+                env=env,
             )
             proc.start()
             sess = _POOL[key] = CheckSession(proc)
     try:
-        return sess.check(plan, policy_config, workers=workers)
+        return sess.check(plan, policy_config, workers=workers, progress=progress)
     except PackError:
         with _POOL_LOCK:
             _POOL.pop(key, None)
@@ -525,6 +607,7 @@ __all__ = [
     "Exemption",
     "Remediation",
     "Violation",
+    "attach",
     "render_text",
     "run_check",
     "session",

@@ -43,6 +43,17 @@ def _timeouts(t: Any) -> dict[str, str]:
     return {k: getattr(t, k) for k in ("create", "update", "delete") if getattr(t, k, "")}
 
 
+def source_position(request: Any) -> dict[str, Any] | None:
+    """Where the program registered the resource (the SDK's ``sourcePosition``: the first frame of
+    user code that called the resource's constructor), as ``{"uri": "file:///...", "line": N}``."""
+    if "sourcePosition" not in request.DESCRIPTOR.fields_by_name or not request.HasField("sourcePosition"):
+        return None
+    pos = request.sourcePosition
+    if not pos.uri:
+        return None
+    return {"uri": str(pos.uri), "line": int(pos.line)}
+
+
 def _alias(alias: Any) -> dict[str, Any] | str:
     """An alias as the program declared it: a URN, or a spec's name/type/parent."""
     if alias.HasField("urn") if "urn" in alias.DESCRIPTOR.fields_by_name else False:
@@ -120,6 +131,9 @@ class RecordingMonitor(MockMonitor):
                 "aliases": [_alias(a) for a in request.aliases],
             },
         }
+        position = source_position(request)
+        if position is not None:
+            record["sourcePosition"] = position
         with self._lock:
             self.records[urn] = record
         return response

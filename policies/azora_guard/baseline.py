@@ -75,8 +75,8 @@ def _archive_problem(stack: Stack, trail: Res, home: str, cfg: Mapping[str, Any]
         return ("delivers to a bucket not managed in this stack, whose Object Lock cannot be proven: deliver to the "
                 "stack's archive bucket (components.audit.AuditTrail)")
     bucket = buckets[0]
-    home_j = jurisdiction(cfg, home)
-    if bucket.region is None or jurisdiction(cfg, bucket.region) != home_j:
+    home_j = jurisdiction(home)
+    if bucket.region is None or jurisdiction(bucket.region) != home_j:
         return (f"archive bucket '{bucket.name}' is in {bucket.region} outside the jurisdiction {home_j} of {home}: "
                 "keep the archive in the region's jurisdiction")
     if peek(bucket, "objectLockEnabled") is not True:
@@ -176,8 +176,8 @@ def user_pool_residency(r: Res, cfg: Mapping[str, Any]) -> Iterator[str]:
     if region is None:
         yield "cannot tell where this user pool lives: give its provider a `region`"
         return
-    home = stack_home_region(cfg) or r.provider_region or region
-    home_j, here_j = jurisdiction(cfg, home), jurisdiction(cfg, region)
+    home = stack_home_region() or r.provider_region or region
+    home_j, here_j = jurisdiction(home), jurisdiction(region)
     if here_j is None or here_j != home_j:
         yield (f"user pool in {region} ({here_j or 'not in the residency catalog'}) holds identities of the "
                f"{home_j or '?'} jurisdiction (home region {home}): create it with the provider of a region of its "

@@ -57,10 +57,21 @@ in force is listed by `policy-exemptions` as an ADVISORY diagnostic whose messag
 reach the rules because `policy-exemptions` is the pack's first policy; disabling it disables config
 exemptions (tags still work).
 
+## Rules that are never silenced
+
+A mandatory rule that can never be exempted (exemptable **never**: the residency rules and
+`policy-exemption-valid`) can never be silenced by policy config either. A config that lowers its level
+(`"residency-personal-region": "advisory"`) or sets any property on it is refused with a one-line reason -
+by `azora-infra check` (exit 2) and by the pack itself, so `pulumi preview --policy-pack policies
+--policy-pack-config f.json` aborts the same way. `"all": "advisory"` / `"all": "disabled"` applies to
+every other rule and skips these. The residency rules take no config at all: the region catalog and the
+residency map come only from `azora_infra.regions`. These policies carry the tag `never-silenced`.
+
 ## Configuration
 
-Every policy takes `enforcementLevel` (`advisory`, `mandatory`, `disabled`). Options with their defaults
-(defaults come from `azora_infra.regions` / `azora_infra.tags` where noted):
+Every policy takes `enforcementLevel` (`advisory`, `mandatory`, `disabled`). Config schemas are closed: a
+property a policy does not list below is refused. Options with their defaults (defaults come from
+`azora_infra.regions` / `azora_infra.tags` where noted):
 
 """
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Policy
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Policy
 
 from . import (  # noqa: F401 - importing a theme module registers its rules
     backup,
@@ -25,10 +27,14 @@ from . import (  # noqa: F401 - importing a theme module registers its rules
     tagging,
     waf,
 )
+from .fastpath import run_policy_pack
+from .lock import ConfigureGuard
 from .registry import EXEMPTION_VALID_POLICY, EXEMPTIONS_POLICY, RULES
 from .rules import CHECKS, exemption_policies, wrap_resource, wrap_stack
 
 PACK_NAME = "azora-guard"
+DESCRIPTION = ("Azora platform guardrails: residency, cost tags, encryption, data-loss, backup depth, "
+               "network and service hardening for pulumi-aws v7.")
 
 
 def build_policies() -> list[Policy]:
@@ -40,3 +46,20 @@ def build_policies() -> list[Policy]:
     policies += [wrap_resource(rule) for rule in CHECKS.values() if rule.meta.kind == "resource"]
     policies += [wrap_stack(rule) for rule in CHECKS.values() if rule.meta.kind == "stack"]
     return policies
+
+
+def serve() -> None:
+    """Serve the pack as ``pulumi_policy.PolicyPack`` does (what ``pulumi preview --policy-pack
+    policies`` and ``azora-infra check`` start): the optimised servicer where the installed
+    pulumi-policy allows it (fastpath/), every Configure checked by `ConfigureGuard` (lock.py)."""
+
+    def guard(servicer: Any) -> Any:
+        return ConfigureGuard(servicer)
+
+    run_policy_pack(
+        wrap_servicer=guard,
+        name=PACK_NAME,
+        enforcement_level=EnforcementLevel.ADVISORY,  # every policy sets its own level (registry.py)
+        policies=build_policies(),
+        description=DESCRIPTION,
+    )

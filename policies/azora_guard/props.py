@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -92,11 +93,21 @@ def _string_tags(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if isinstance(v, str | int | float | bool)}
 
 
+@lru_cache(maxsize=256)
+def _default_tags_json(text: str) -> tuple[tuple[str, str], ...]:
+    """The tags of a JSON ``defaultTags`` string (one parse per distinct provider config)."""
+    raw = parse_json(text)
+    return tuple(_string_tags(raw.get("tags")).items()) if isinstance(raw, Mapping) else ()
+
+
 def provider_default_tags(provider_props: Mapping[str, Any] | None) -> dict[str, str]:
     """``defaultTags.tags`` of a provider (JSON string or object)."""
     if not provider_props:
         return {}
-    raw = parse_json(provider_props.get("defaultTags"))
+    value = provider_props.get("defaultTags")
+    if isinstance(value, str):
+        return dict(_default_tags_json(value))
+    raw = parse_json(value)
     if isinstance(raw, Mapping):
         return _string_tags(raw.get("tags"))
     return {}
@@ -116,6 +127,8 @@ class Res:
     parent: str | None = None
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    #: tags computed once per Res (rules get copies); a Res is shared by the rules of one resource
+    _tag_cache: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -171,20 +184,30 @@ class Res:
         """An AWS resource (not a provider, component or the root stack)."""
         return self.is_aws
 
+    def _tags(self, kind: str) -> dict[str, str]:
+        cached = self._tag_cache.get(kind)
+        if cached is None:
+            if kind == "own":
+                cached = _string_tags(self.props.get("tags"))
+            elif kind == "default":
+                cached = provider_default_tags(self.provider_props)
+            else:
+                cached = {**self._tags("default"), **self._tags("own")}
+            self._tag_cache[kind] = cached
+        return dict(cached)
+
     @property
     def own_tags(self) -> dict[str, str]:
-        return _string_tags(self.props.get("tags"))
+        return self._tags("own")
 
     @property
     def default_tags(self) -> dict[str, str]:
-        return provider_default_tags(self.provider_props)
+        return self._tags("default")
 
     @property
     def tags(self) -> dict[str, str]:
         """Provider ``defaultTags`` merged with the resource's own ``tags`` (own wins)."""
-        merged = self.default_tags
-        merged.update(self.own_tags)
-        return merged
+        return self._tags("merged")
 
     @property
     def region(self) -> str | None:

@@ -19,6 +19,8 @@ LOW, MEDIUM, HIGH, CRITICAL = "low", "medium", "high", "critical"
 
 #: exemptable: "yes" | "no" (never) | "not-personal" (not on a resource tagged data-class personal)
 YES, NEVER, NOT_PERSONAL = "yes", "no", "not-personal"
+#: the policy tag (GetAnalyzerInfo) of a rule that can never be silenced: see `RuleMeta.locked`
+NEVER_SILENCED_TAG = "never-silenced"
 
 THEMES = ("residency", "tagging", "encryption", "data-loss", "backup", "network", "rds", "elasticache",
           "eks", "kms", "s3", "elb", "waf", "route53", "secrets", "logs", "cloudtrail", "stack",
@@ -54,18 +56,14 @@ class RuleMeta:
     def defaults(self) -> dict[str, Any]:
         return {k: v["default"] for k, v in self.config.items() if "default" in v}
 
+    @property
+    def locked(self) -> bool:
+        """A mandatory rule that can never be exempted can never be silenced either: no policy
+        config may lower its level or change its properties, and ``all`` skips it (policies/lock.py)."""
+        return self.exemptable == NEVER and self.level == MANDATORY
+
 
 # -- config schema pieces whose defaults come from azora_infra (one source) ------------------------
-def _residency_config() -> dict[str, dict[str, Any]]:
-    doc = region_catalog.residency_document()
-    return {
-        "regions": {"type": "object", "additionalProperties": {"type": "string"},
-                    "description": "region -> jurisdiction code", "default": doc["regions"]},
-        "residency": {"type": "object", "additionalProperties": {"enum": ["global", "jurisdiction"]},
-                      "description": "data class -> how far it may travel", "default": doc["residency"]},
-    }
-
-
 REQUIRED_TAGS_CONFIG = {
     "requiredTags": {"type": "array", "items": {"type": "string"},
                      "description": "tag keys every taggable AWS resource carries (merged with provider defaultTags)",
@@ -107,7 +105,7 @@ _r("residency-personal-region", "residency", M, CRITICAL,
    "A resource whose merged tags carry azora:data-class=personal is in a region of its home jurisdiction "
    "(home = the jurisdiction of its provider's region; its region = its own `region` input, else the provider's).",
    "move the resource back to its home jurisdiction: remove the `region` override or use a provider in a region "
-   "of the same jurisdiction", exempt=NEVER, config=_residency_config())
+   "of the same jurisdiction", exempt=NEVER)
 _r("residency-global-database", "residency", M, CRITICAL,
    "Personal data is never in an Aurora global database (a personal cluster has no globalClusterIdentifier; "
    "a global cluster is never tagged personal).",
@@ -121,16 +119,16 @@ _r("residency-global-cache", "residency", M, CRITICAL,
 _r("residency-s3-replication", "residency", M, CRITICAL,
    "S3 replication of a personal bucket targets only buckets of this stack in the same jurisdiction.",
    "replicate personal data only to a bucket managed in this stack in a region of the same jurisdiction",
-   exempt=NEVER, kind="stack", config=_residency_config())
+   exempt=NEVER, kind="stack")
 _r("residency-kms-replica", "residency", M, CRITICAL,
    "A KMS replica key of a personal key (or tagged personal) is in the primary key's jurisdiction.",
    "do not replicate a personal-data key out of its jurisdiction: remove the ReplicaKey or move it to a region "
-   "of the primary key's jurisdiction", exempt=NEVER, kind="stack", config=_residency_config())
+   "of the primary key's jurisdiction", exempt=NEVER, kind="stack")
 _r("residency-backup-copy", "residency", M, CRITICAL,
    "AWS Backup copy actions of a personal backup plan (data class from the plan's tags or its selections' tag "
    "filters) target vaults in the plan's own jurisdiction.",
    "copy personal backups only to a vault in a region of the same jurisdiction (or drop the copyActions)",
-   exempt=NEVER, kind="stack", config=_residency_config())
+   exempt=NEVER, kind="stack")
 _r("required-tags", "tagging", M, MEDIUM,
    "Every taggable AWS resource (its pulumi-aws class accepts `tags`) carries the cost-allocation tags in its "
    "`tags` merged with the provider's defaultTags.",
@@ -678,7 +676,7 @@ _r("region-audit-trail", "baseline", M, HIGH,
    "An Azora region stack has a logging CloudTrail trail in its region that delivers to a bucket of the stack, in "
    "the region's jurisdiction, with Object Lock in COMPLIANCE mode for at least minRetentionYears.",
    "add components.audit.AuditTrail (azora:audit): a trail to the region's object-locked archive", exempt=NEVER,
-   kind="stack", config={**_BASELINE_REGION, **_residency_config(),
+   kind="stack", config={**_BASELINE_REGION,
                          **_int("minRetentionYears", 7, "years audit log files stay immutable (seed: 7)")})
 _r("region-security-services", "baseline", M, HIGH,
    "An Azora region stack enables, in its region, a GuardDuty detector, an AWS Config recorder that is recording "
@@ -692,8 +690,7 @@ _r("budget-covers-cost-centers", "baseline", M, MEDIUM,
 _r("user-pool-residency", "residency", M, CRITICAL,
    "A Cognito user pool (holding identities: personal unless tagged with another data class) is in a region of its "
    "home jurisdiction (the stack's azora:region, else its provider's region).",
-   "create the user pool with the provider of a region of its own jurisdiction", exempt=NEVER,
-   config=_residency_config())
+   "create the user pool with the provider of a region of its own jurisdiction", exempt=NEVER)
 _r("customer-tag-format", "tagging", M, LOW,
    "A resource's merged azora:customer tag, when present, is a customer id (lower-case letters, digits, dashes).",
    "set azora:customer to the customer's id as configured (azora:tags.customer / azora:ownership.<part>.customer)")
@@ -708,7 +705,7 @@ _r(EXEMPTIONS_POLICY, "exemptions", A, LOW,
    "diagnostic each whose message is JSON {policy, urn, reason}.",
    "nothing to change: this is the audit trail of exemptions", exempt=NEVER,
    config={"exemptions": {"type": "array", "default": [], "description": "[{policy, urn | name, reason}]",
-                          "items": {"type": "object", "required": ["policy"],
+                          "items": {"type": "object", "required": ["policy"], "additionalProperties": False,
                                     "properties": {"policy": {"type": "string"}, "urn": {"type": "string"},
                                                    "name": {"type": "string"}, "reason": {"type": "string"}}}}})
 _r(EXEMPTION_VALID_POLICY, "exemptions", M, HIGH,

@@ -1,10 +1,10 @@
 """Residency: personal data stays in its home jurisdiction (no anchor has these rules).
 
-The catalog (region -> jurisdiction) and the residency map (data class -> global | jurisdiction) are the
-config schema defaults, taken from `azora_infra.regions` (one source) and overridable through the pack
-config (`regions`, `residency`). A region missing from the catalog cannot be proven resident, so it is a
-finding for personal data. The home region of the stack is pack config `homeRegion` if given, else stack
-config `azora:region`, else `aws:region`, else the resource's provider region.
+The catalog (region -> jurisdiction) and the residency map (data class -> global | jurisdiction) come
+from `azora_infra.regions` (one source) and nothing else: these rules have no policy config, so no config
+file can remap a region or a data class (they can never be silenced: lock.py). A region missing from the
+catalog cannot be proven resident, so it is a finding for personal data. The home region of the stack is
+stack config `azora:region`, else `aws:region`, else the resource's provider region.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from azora_infra.regions import RESIDENCY, DataClass
+from azora_infra.regions import DataClass, residency_document
 from azora_infra.tags import DATA_CLASS
 
 from . import tokens as T
@@ -20,25 +20,24 @@ from .props import Res, arn_region, as_list, dig
 from .rules import Stack, peek, resource_rule, stack_rule
 
 PERSONAL = DataClass.PERSONAL.value
+_CATALOG = residency_document()
+_REGIONS: dict[str, str] = dict(_CATALOG["regions"])  # type: ignore[call-overload]
+_SCOPES: dict[str, str] = dict(_CATALOG["residency"])  # type: ignore[call-overload]
 
 
-def jurisdiction(cfg: Mapping[str, Any], region: str | None) -> str | None:
-    regions = cfg.get("regions") or {}
-    return regions.get(region) if region else None
+def jurisdiction(region: str | None) -> str | None:
+    return _REGIONS.get(region) if region else None
 
 
-def may_store(cfg: Mapping[str, Any], data_class: str, home: str | None, target: str | None) -> bool:
-    """Like `azora_infra.regions.may_store`, but over the configured catalog; unknown regions fail."""
-    scopes = cfg.get("residency") or {k.value: v.value for k, v in RESIDENCY.items()}
-    if scopes.get(data_class, "jurisdiction") == "global":
+def may_store(data_class: str, home: str | None, target: str | None) -> bool:
+    """Like `azora_infra.regions.may_store`, but an unknown region fails instead of raising."""
+    if _SCOPES.get(data_class, "jurisdiction") == "global":
         return True
-    hj, tj = jurisdiction(cfg, home), jurisdiction(cfg, target)
+    hj, tj = jurisdiction(home), jurisdiction(target)
     return hj is not None and hj == tj
 
 
-def stack_home_region(cfg: Mapping[str, Any]) -> str | None:
-    if cfg.get("homeRegion"):
-        return str(cfg["homeRegion"])
+def stack_home_region() -> str | None:
     try:
         import pulumi
 
@@ -51,12 +50,12 @@ def stack_home_region(cfg: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _where(cfg: Mapping[str, Any], region: str | None) -> str:
-    return f"{region} ({jurisdiction(cfg, region) or 'not in the residency catalog'})"
+def _where(region: str | None) -> str:
+    return f"{region} ({jurisdiction(region) or 'not in the residency catalog'})"
 
 
 @resource_rule("residency-personal-region")
-def personal_region(r: Res, cfg: Mapping[str, Any]) -> Iterator[str]:
+def personal_region(r: Res, _cfg: Mapping[str, Any]) -> Iterator[str]:
     if not r.is_aws or not r.is_personal:
         return
     region = r.region
@@ -64,14 +63,14 @@ def personal_region(r: Res, cfg: Mapping[str, Any]) -> Iterator[str]:
         yield ("cannot tell where this personal data lives: set `region` on the resource's provider "
                "(an explicit aws.Provider for the stack's region)")
         return
-    if jurisdiction(cfg, region) is None:
+    if jurisdiction(region) is None:
         yield (f"region {region} is not in the residency catalog: personal data may only live in a catalogued "
-               "region of its home jurisdiction (add the region to azora_infra.regions or pack config `regions`)")
+               "region of its home jurisdiction (add the region to azora_infra.regions)")
         return
-    home = stack_home_region(cfg) or r.provider_region
-    if home and not may_store(cfg, PERSONAL, home, region):
-        yield (f"personal data in {_where(cfg, region)} outside its home jurisdiction "
-               f"{jurisdiction(cfg, home) or '?'} (home region {home}): remove the `region` override or use the "
+    home = stack_home_region() or r.provider_region
+    if home and not may_store(PERSONAL, home, region):
+        yield (f"personal data in {_where(region)} outside its home jurisdiction "
+               f"{jurisdiction(home) or '?'} (home region {home}): remove the `region` override or use the "
                "stack's regional provider")
 
 
@@ -106,7 +105,7 @@ def _bucket_names(b: Res) -> tuple[Any, ...]:
 
 
 @stack_rule("residency-s3-replication")
-def s3_replication(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
+def s3_replication(stack: Stack, _cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
     buckets = stack.of_type(*T.S3_BUCKET)
     for rc in stack.of_type(*T.S3_REPLICATION):
         sources = [b for b in buckets if stack.refers(rc, "bucket", b, *_bucket_names(b))]
@@ -120,13 +119,13 @@ def s3_replication(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, 
                 yield rc, (f"personal data replicated to {dest or 'an unknown bucket'}, which is not managed in this "
                            "stack, so its region cannot be checked: replicate personal data only to a bucket of this "
                            "stack in the same jurisdiction")
-            elif not may_store(cfg, PERSONAL, home, target.region):
-                yield rc, (f"personal data replicated from {_where(cfg, home)} to bucket '{target.name}' in "
-                           f"{_where(cfg, target.region)}: remove the rule or target a bucket in the same jurisdiction")
+            elif not may_store(PERSONAL, home, target.region):
+                yield rc, (f"personal data replicated from {_where(home)} to bucket '{target.name}' in "
+                           f"{_where(target.region)}: remove the rule or target a bucket in the same jurisdiction")
 
 
 @stack_rule("residency-kms-replica")
-def kms_replica(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
+def kms_replica(stack: Stack, _cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
     keys = stack.of_type(T.KMS_KEY)
     for rep in stack.of_type(T.KMS_REPLICA):
         primary_arn = peek(rep, "primaryKeyArn")
@@ -135,9 +134,9 @@ def kms_replica(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str
         if not personal:
             continue
         home = arn_region(primary_arn) or (primary.region if primary else None)
-        if not may_store(cfg, PERSONAL, home, rep.region):
-            yield rep, (f"replica of a personal-data key in {_where(cfg, rep.region)}, primary in "
-                        f"{_where(cfg, home)}: remove the ReplicaKey or place it in the primary's jurisdiction")
+        if not may_store(PERSONAL, home, rep.region):
+            yield rep, (f"replica of a personal-data key in {_where(rep.region)}, primary in "
+                        f"{_where(home)}: remove the ReplicaKey or place it in the primary's jurisdiction")
 
 
 def plan_data_classes(stack: Stack, plan: Res) -> set[str]:
@@ -160,7 +159,7 @@ def plan_data_classes(stack: Stack, plan: Res) -> set[str]:
 
 
 @stack_rule("residency-backup-copy")
-def backup_copy(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
+def backup_copy(stack: Stack, _cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str]]:
     for plan in stack.of_type(T.BACKUP_PLAN):
         if PERSONAL not in plan_data_classes(stack, plan):
             continue
@@ -169,6 +168,6 @@ def backup_copy(stack: Stack, cfg: Mapping[str, Any]) -> Iterator[tuple[Res, str
             for ca in as_list(dig(rule, "copyActions")):
                 dest = dig(ca, "destinationVaultArn")
                 target = arn_region(dest)
-                if not may_store(cfg, PERSONAL, home, target):
-                    yield plan, (f"rule '{dig(rule, 'ruleName')}' copies personal backups from {_where(cfg, home)} to "
-                                 f"{dest} in {_where(cfg, target)}: copy personal data only within its jurisdiction")
+                if not may_store(PERSONAL, home, target):
+                    yield plan, (f"rule '{dig(rule, 'ruleName')}' copies personal backups from {_where(home)} to "
+                                 f"{dest} in {_where(target)}: copy personal data only within its jurisdiction")

@@ -9,6 +9,7 @@ description, anchors, config schema) comes from `registry.RULES` by name.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from . import exemptions
+from .fastpath import TypedResourceValidationPolicy
 from .props import Res
-from .registry import EXEMPTION_VALID_POLICY, EXEMPTIONS_POLICY, RULES, RuleMeta
+from .registry import EXEMPTION_VALID_POLICY, EXEMPTIONS_POLICY, NEVER_SILENCED_TAG, RULES, RuleMeta
 
 ResourceCheck = Callable[[Res, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[["Stack", Mapping[str, Any]], Iterable[tuple[Res, str]]]
@@ -153,6 +155,53 @@ def _config(meta: RuleMeta, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return cfg
 
 
+class _ConfigOnce:
+    """A rule's config (its defaults under the configured values), computed once per configured
+    mapping: the optimised servicer hands every call the same mapping object, so this merges once
+    per Configure; the stock servicer hands a fresh copy per call, so it merges every call (same
+    result either way)."""
+
+    def __init__(self, meta: RuleMeta) -> None:
+        self.meta = meta
+        self._last: tuple[Mapping[str, Any] | None, dict[str, Any]] | None = None
+
+    def __call__(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        last = self._last
+        if last is not None and last[0] is given:
+            return last[1]
+        merged = _config(self.meta, given)
+        self._last = (given, merged)  # keeps `given` alive, so its identity cannot be reused
+        return merged
+
+
+_last_stack: tuple[object, Stack] | None = None
+_last_res = threading.local()
+
+
+def resource_view(args: ResourceValidationArgs) -> Res:
+    """The `Res` of an Analyze call, shared by the rules of that resource: the optimised servicer
+    hands every rule the same props object, so it is built (and its tags computed) once per call; the
+    stock servicer hands each rule fresh props, so each builds its own (same result)."""
+    last = getattr(_last_res, "value", None)
+    if last is not None and last[0] is args.props and last[1] is args.provider and last[2] == args.urn:
+        return last[3]
+    r = Res.from_args(args)
+    _last_res.value = (args.props, args.provider, args.urn, r)
+    return r
+
+
+def stack_view(resources: list[Any]) -> Stack:
+    """One `Stack` view per AnalyzeStack: the optimised servicer hands every stack rule the same
+    resource list, so the view (and the indexes it builds lazily) is shared by all of them."""
+    global _last_stack
+    last = _last_stack
+    if last is not None and last[0] is resources:
+        return last[1]
+    view = Stack(Res.from_policy_resource(r) for r in resources)
+    _last_stack = (resources, view)
+    return view
+
+
 def _schema(meta: RuleMeta) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties=dict(meta.config)) if meta.config else None
 
@@ -162,7 +211,7 @@ def _common(meta: RuleMeta) -> dict[str, Any]:
         "enforcement_level": EnforcementLevel(meta.level),
         "config_schema": _schema(meta),
         "severity": Severity(meta.severity),
-        "tags": [meta.theme],
+        "tags": [meta.theme, *([NEVER_SILENCED_TAG] if meta.locked else [])],
         "remediation_steps": meta.fix,
     }
 
@@ -177,25 +226,28 @@ def _finding(meta: RuleMeta, r: Res, message: str) -> str | None:
 
 def wrap_resource(rule: Rule) -> ResourceValidationPolicy:
     meta = rule.meta
+    config = _ConfigOnce(meta)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if rule.types and args.resource_type not in rule.types:
             return
-        r = Res.from_args(args)
-        for message in rule.fn(r, _config(meta, args.get_config())):
+        r = resource_view(args)
+        for message in rule.fn(r, config(args.get_config())):
             text = _finding(meta, r, message)
             if text:
                 report(text, None)
 
-    return ResourceValidationPolicy(meta.name, meta.checks, validate, **_common(meta))
+    return TypedResourceValidationPolicy(meta.name, meta.checks, validate, resource_types=rule.types,
+                                         **_common(meta))
 
 
 def wrap_stack(rule: Rule) -> StackValidationPolicy:
     meta = rule.meta
+    config = _ConfigOnce(meta)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        stack = Stack(Res.from_policy_resource(r) for r in args.resources)
-        for r, message in rule.fn(stack, _config(meta, args.get_config())):
+        stack = stack_view(args.resources)
+        for r, message in rule.fn(stack, config(args.get_config())):
             text = _finding(meta, r, message)
             if text:
                 report(text, r.urn)
@@ -210,13 +262,13 @@ def exemption_policies() -> list[ResourceValidationPolicy]:
 
     def list_exemptions(args: ResourceValidationArgs, report: ReportViolation) -> None:
         exemptions.set_config(_config(listed, args.get_config()).get("exemptions"))
-        r = Res.from_args(args)
+        r = resource_view(args)
         for ex in exemptions.declared(r):
             if exemptions.problem(ex, r) is None:
                 report(json.dumps(ex.as_json(), sort_keys=True), None)
 
     def check_exemptions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        r = Res.from_args(args)
+        r = resource_view(args)
         for ex in exemptions.declared(r):
             why = exemptions.problem(ex, r)
             if why:
