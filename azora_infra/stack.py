@@ -15,19 +15,22 @@ import pulumi_aws as aws
 
 from components.backup import RegionalBackup
 from components.cache import RegionalCache
-from components.edge import RegionalEdge, TargetGroupBindings
+from components.edge import RegionalEdge
 from components.eks import EksCluster
+from components.gateway import IngressGateway
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
+from components.service import AzoraService
 
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
-from .compose.kubernetes import build_kubernetes, kubernetes_outputs
+from .compose.kubernetes import RegionKubernetes, build_kubernetes, kubernetes_outputs
+from .compose.services import build_services, services_outputs
 from .config import StackConfig
 from .provider import region_provider
 
@@ -52,9 +55,14 @@ class RegionStack:
     cache: RegionalCache | None = None
     #: the internet-facing ALB, TLS 1.3 listener, WAF web ACL and target groups
     edge: RegionalEdge | None = None
-    #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
+    #: the AWS Load Balancer Controller (None without EKS)
     lb_controller: LoadBalancerController | None = None
-    service_bindings: TargetGroupBindings | None = None
+    #: the Istio ingress gateway bound to the edge's target group (None without EKS or mesh)
+    gateway: IngressGateway | None = None
+    #: cert-manager, External Secrets Operator and the rest of the cluster's parts
+    kubernetes: RegionKubernetes | None = None
+    #: `azora:services`, one `AzoraService` each
+    services: dict[str, AzoraService] | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -74,6 +82,7 @@ class RegionStack:
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
+            **services_outputs(self.services or {}),
         }
 
 
@@ -114,13 +123,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     dns = build_dns(cfg, stack, provider, alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
     resolve_zone_id(dns.zone_id)
     backup = build_backup(cfg, stack, provider, keys)
-    kube = build_kubernetes(cfg, stack, provider, keys, network)
-    # the edge's target groups bound to their Kubernetes Services: after the controller's release
-    # (it brings the TargetGroupBinding CRD) and the baseline (it creates the team namespaces)
-    service_bindings = None
-    if kube.eks is not None and kube.lb_controller is not None:
-        service_bindings = edge.bind_services(kube.eks.k8s_provider, depends_on=[
-            kube.lb_controller.release, *([kube.baseline] if kube.baseline is not None else [])])
+    # the cluster, its operators and the ingress gateway bound to the edge's target group
+    kube = build_kubernetes(cfg, stack, provider, keys, network, edge)
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
     database = build_database(cfg, stack, provider, keys, network,
                               [kube.eks.node_security_group_id] if kube.eks is not None else [])
@@ -128,10 +132,12 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     cache = build_cache(cfg, stack, provider, keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
+    # the services last: their secrets may name the cache's application secret
+    services = build_services(cfg, stack, provider, keys, kube, cache)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, eks=kube.eks, karpenter=kube.karpenter, baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings)
+                       gateway=kube.gateway, kubernetes=kube, services=services)
 
 
 def export(region_stack: RegionStack) -> None:

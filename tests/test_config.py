@@ -219,7 +219,9 @@ def test_cross_stack_global_datastore_members_must_match_the_primary(tmp_path: P
         load_project(tmp_path)
 
 
-def test_edge_services_must_live_in_a_team_namespace() -> None:
-    msg = _error(_with(azora__edge={"services": {"web": {"namespace": "nowhere"}}}))
-    assert msg.startswith("Pulumi.africa.yaml: azora:edge.services.web.namespace: 'nowhere' is not a team "
+def test_services_must_live_in_a_team_namespace() -> None:
+    web = {"team": "education", "namespace": "nowhere", "versions": {"v1": {"colours": {"blue": {"tag": "1.0.0",
+                                                                                                "weight": 100}}}}}
+    msg = _error(_with(azora__services={"web": web}))
+    assert msg.startswith("Pulumi.africa.yaml: azora:services.web.namespace: 'nowhere' is not a team "
                           "namespace of azora:eks.namespaces (education, marketplace, ai)")

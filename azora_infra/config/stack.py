@@ -17,6 +17,7 @@ from .eks import EksConfig
 from .kms import KmsConfig
 from .network import NetworkConfig
 from .presets import PRESETS, Environment, Preset
+from .services import ServiceConfig, check_service_name
 from .tags import TagsConfig
 
 
@@ -43,6 +44,7 @@ class StackConfig(ConfigModel):
     backup: BackupConfig = Field(default_factory=BackupConfig)
     eks: EksConfig = Field(default_factory=EksConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
 
     @field_validator("region")
     @classmethod
@@ -61,17 +63,53 @@ class StackConfig(ConfigModel):
         return self
 
     @model_validator(mode="after")
-    def _services_in_team_namespaces(self) -> StackConfig:
-        """A TargetGroupBinding lives in its Service's namespace: it must be a namespace the
-        Kubernetes baseline creates, or the binding fails at deploy time."""
-        if not self.eks.enabled:
-            return self
-        for name, route in self.edge.services.items():
-            if route.namespace not in self.eks.namespaces:
-                known = ", ".join(self.eks.namespaces) or "none"
-                raise FieldError(f"edge.services.{name}.namespace",
-                                 f"{route.namespace!r} is not a team namespace of azora:eks.namespaces ({known})")
+    def _request_path(self) -> StackConfig:
+        """The gateway's namespace is its own, and the Route 53 checks ask the route it answers."""
+        gw = self.edge.gateway
+        if gw.namespace in self.eks.namespaces:
+            raise FieldError("edge.gateway.namespace", f"{gw.namespace!r} is a team namespace; the gateway has its own")
+        if self.dns.health_check_path != gw.health_check_path:
+            raise FieldError("dns.healthCheckPath",
+                             f"{self.dns.health_check_path} is not the gateway's health route "
+                             f"{gw.health_check_path} (azora:edge.gateway.healthCheckPath): every check would fail")
         return self
+
+    @model_validator(mode="after")
+    def _services_fit_the_cluster(self) -> StackConfig:
+        """Each service lives in a team namespace, its callers exist, and no two exposed services
+        claim overlapping paths."""
+        if self.services and not self.eks.enabled:
+            raise FieldError("services", "services run on the cluster: azora:eks.enabled must be true")
+        for name, svc in sorted(self.services.items()):
+            where = f"services.{name}"
+            problem = check_service_name(name)
+            if problem:
+                raise FieldError(where, problem)
+            ns = svc.namespace_name()
+            if ns not in self.eks.namespaces:
+                known = ", ".join(self.eks.namespaces) or "none"
+                raise FieldError(f"{where}.namespace" if svc.namespace else f"{where}.team",
+                                 f"{ns!r} is not a team namespace of azora:eks.namespaces ({known})")
+            for caller in svc.callers:
+                if caller not in self.services or caller == name:
+                    raise FieldError(f"{where}.callers", f"{caller!r} is not another service of azora:services")
+        self._no_overlapping_routes()
+        return self
+
+    def _no_overlapping_routes(self) -> None:
+        claimed: dict[str, str] = {}
+        health = self.edge.gateway.health_check_path
+        for name, svc in sorted(self.services.items()):
+            if not svc.exposed:
+                continue
+            prefix = svc.prefix(name)
+            for other_prefix, other in claimed.items():
+                if (prefix + "/").startswith(other_prefix + "/") or (other_prefix + "/").startswith(prefix + "/"):
+                    raise FieldError(f"services.{name}.pathPrefix",
+                                     f"{prefix} overlaps {other_prefix} of service {other}")
+            if (health + "/").startswith(prefix + "/"):
+                raise FieldError(f"services.{name}.pathPrefix", f"{prefix} would take the health route {health}")
+            claimed[prefix] = name
 
     @property
     def preset(self) -> Preset:
