@@ -456,8 +456,9 @@ class AzoraService(AzoraComponent):
         labels = {**self._base_labels, **selector, "app": args.name}
         version, colour = selector["version"], selector[COLOUR_LABEL]
 
-        def probe(path: str, **kw: int) -> k8s.core.v1.ProbeArgs:
-            return k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"), **kw)
+        def probe(path: str, period_seconds: int, failure_threshold: int) -> k8s.core.v1.ProbeArgs:
+            return k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port="http"),
+                                         period_seconds=period_seconds, failure_threshold=failure_threshold)
 
         container: dict[str, Any] = {
             "ports": [k8s.core.v1.ContainerPortArgs(name="http", container_port=args.port, protocol="TCP")],

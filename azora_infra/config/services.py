@@ -28,7 +28,6 @@ import calendar
 import datetime as dt
 import ipaddress
 import re
-from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -36,6 +35,8 @@ from .base import ConfigModel
 
 #: the seed's deprecation notice, in months between a version's deprecation and its sunset
 MIN_SUNSET_MONTHS = 12
+#: the two colours of a version (blue-green)
+COLOURS = ("blue", "green")
 #: secrets the platform itself creates in each region, usable by name in `secrets.<ENV>.secret`
 PLATFORM_SECRETS = ("cache:app",)
 #: egress destinations naming a tier of the stack's subnets
@@ -85,13 +86,16 @@ class ColourConfig(ConfigModel):
 class VersionConfig(ConfigModel):
     """An API version (``/v1/...``): its colours and, once deprecated, the deprecation and sunset days."""
 
-    colours: dict[Literal["blue", "green"], ColourConfig] = Field(min_length=1)
+    colours: dict[str, ColourConfig] = Field(min_length=1)
     deprecation: dt.date | None = None
     sunset: dt.date | None = None
 
     @field_validator("colours")
     @classmethod
     def _weights(cls, v: dict[str, ColourConfig]) -> dict[str, ColourConfig]:
+        unknown = sorted(set(v) - set(COLOURS))
+        if unknown:
+            raise ValueError(f"{', '.join(repr(c) for c in unknown)} not a colour (blue or green)")
         total = sum(c.weight for c in v.values())
         if total != 100:
             weights = ", ".join(f"{k} {c.weight}" for k, c in sorted(v.items()))
