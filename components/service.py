@@ -63,6 +63,12 @@ _ENV = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 RUN_AS = 10001
 #: the EKS Pod Identity Agent (host network on every node): pods fetch their role's credentials there
 POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
+#: the injected Istio sidecar's requests and limits (pod annotations; Istio's defaults, 2 CPU and
+#: 1 GiB limits per pod, would exhaust a namespace's quota long before the application does)
+SIDECAR_RESOURCES: dict[str, str] = {
+    "sidecar.istio.io/proxyCPU": "100m", "sidecar.istio.io/proxyMemory": "128Mi",
+    "sidecar.istio.io/proxyCPULimit": "500m", "sidecar.istio.io/proxyMemoryLimit": "256Mi",
+}
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -484,7 +490,7 @@ class AzoraService(AzoraComponent):
                         max_unavailable=0, max_surge="25%")),
                 revision_history_limit=5, progress_deadline_seconds=600,
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels, annotations=dict(SIDECAR_RESOURCES)),
                     spec=self._pod_spec(image_tag, container, topology_spread_constraints=spread,
                                         termination_grace_period_seconds=30))),
             opts=self._k8s(*before))

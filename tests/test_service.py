@@ -400,3 +400,12 @@ def test_bad_args_are_refused(changes: dict[str, Any], message: str) -> None:
 def test_sunset_exactly_twelve_months_later_is_accepted() -> None:
     _args(versions={"v1": ApiVersionSpec(colours={"blue": ColourSpec("1", 100)}, deprecation=dt.date(2024, 2, 29),
                                          sunset=dt.date(2025, 2, 28))}).validate()
+
+
+def test_sidecars_are_sized_so_the_namespace_quota_holds_the_pods(plan: Plan) -> None:
+    """Istio's default sidecar limits (2 CPU, 1 GiB per pod) would exhaust a team quota long
+    before the application does: every server pod sizes its sidecar by annotation."""
+    for d in plan.of_type(DEPLOYMENT):
+        annotations = d.inputs["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {"sidecar.istio.io/proxyCPU": "100m", "sidecar.istio.io/proxyMemory": "128Mi",
+                               "sidecar.istio.io/proxyCPULimit": "500m", "sidecar.istio.io/proxyMemoryLimit": "256Mi"}

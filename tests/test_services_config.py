@@ -74,6 +74,8 @@ def test_a_valid_section() -> None:
      "azora:services.education-api.versions.v1.colours.blue.tag", "not an immutable image tag"),
     ({"colours": {"blue": {"tag": "1", "weight": 101}}},
      "azora:services.education-api.versions.v1.colours.blue.weight", ""),
+    ({"deprecation": "2025-10-01", "sunset": None, "colours": {"blue": {"tag": "1", "weight": 100}}},
+     "azora:services.education-api.versions.v1.sunset", "needs a sunset date"),
 ])
 def test_version_errors_name_the_field(v1: dict[str, Any], field: str, fragment: str) -> None:
     err = _error(_raw({"education-api": _api(versions={"v1": v1})}))
@@ -105,6 +107,18 @@ def test_sunset_twelve_months_after_the_last_day_of_february() -> None:
     ({"education-api": _api(scaling={"minReplicas": 5, "maxReplicas": 2})}, {},
      "azora:services.education-api.scaling", "minReplicas 5 > maxReplicas 2"),
     ({}, {"azora:dns": {"healthCheckPath": "/status"}}, "azora:dns.healthCheckPath", "not the gateway's health route"),
+    ({"education-api": _api(resources={"limitsCpu": "lots"})}, {}, "azora:services.education-api.resources.limitsCpu",
+     "not a Kubernetes quantity"),
+    ({"education-api": _api(probes={"readinessPath": "ready"})}, {},
+     "azora:services.education-api.probes.readinessPath", "not an absolute URL path"),
+    ({"education-api": _api(secrets={"DB": {"secret": "has space"}})}, {},
+     "azora:services.education-api.secrets.DB.secret", "not a Secrets Manager secret name"),
+    ({"education-api": _api(egress={"db": {"to": ["vpc"], "ports": [0]}})}, {},
+     "azora:services.education-api.egress.db.ports", "1-65535"),
+    ({"education-api": _api(team="Education Team")}, {}, "azora:services.education-api.team", "not a team name"),
+    ({"education-api": _api(hosts=["API.example"])}, {}, "azora:services.education-api.hosts", "not a lowercase DNS"),
+    ({"education-api": _api(versions={"version1": API["versions"]["v2"]})}, {},
+     "azora:services.education-api.versions", "not an API version"),
 ])
 def test_section_errors_name_the_field(services: dict[str, Any], more: dict[str, Any], field: str,
                                        fragment: str) -> None:
@@ -113,8 +127,54 @@ def test_section_errors_name_the_field(services: dict[str, Any], more: dict[str,
 
 
 def test_unexposed_services_do_not_claim_paths() -> None:
-    cfg = parse_config(_raw({"a": _api(), "b": _api(exposed=False)}), "Pulumi.africa.yaml")
+    cfg = parse_config(_raw({"a": _api(), "b": _api(exposed=False, team="marketplace")}), "Pulumi.africa.yaml")
     assert not cfg.services["b"].exposed
+
+
+def test_namespace_quota_must_hold_the_services_at_their_minimum() -> None:
+    """Three Deployments x 3 replicas with sidecars need 13.5 CPUs of limits: fits the default
+    quota (16); two such services in one namespace (27) do not, and the error names the quota."""
+    one = parse_config(_raw({"education-api": API}), "Pulumi.africa.yaml").services["education-api"]
+    need = one.minimum_footprint()
+    assert need["pods"] == 9 and need["limits.cpu"] == pytest.approx(9 * 1.5)
+    assert need["requests.memory"] == pytest.approx(9 * (256 + 128) * 2**20)
+    with_job = _api(migration={"tag": "2.4.0", "command": ["/migrate"]})
+    job = parse_config(_raw({"education-api": with_job}), "Pulumi.africa.yaml").services["education-api"]
+    assert job.minimum_footprint()["pods"] == 10 and job.minimum_footprint()["limits.cpu"] == pytest.approx(14.5)
+    err = _error(_raw({"a": _api(), "b": _api(pathPrefix="/other")}))
+    assert err.field == "azora:eks.namespaces.education.quota.limitsCpu"
+    assert "need 27 at their minimum replicas" in err.message
+    bigger = {"education": {"team": "education", "quota": {"limitsCpu": "32"}}}
+    parse_config(_raw({"a": _api(), "b": _api(pathPrefix="/other")}, **{"azora:eks": {"namespaces": bigger}}),
+                 "Pulumi.africa.yaml")
+
+
+def test_a_container_above_the_namespace_maximum_is_refused() -> None:
+    err = _error(_raw({"education-api": _api(resources={"limitsCpu": "6"})}))
+    assert err.field == "azora:services.education-api.resources.limitsCpu"
+    assert "above the namespace's container maximum 4" in err.message
+
+
+def test_sidecar_sizes_match_the_component() -> None:
+    from azora_infra.config.services import SIDECAR_LIMITS, SIDECAR_REQUESTS
+    from components.service import SIDECAR_RESOURCES
+
+    from_config = {
+        "sidecar.istio.io/proxyCPU": SIDECAR_REQUESTS["cpu"],
+        "sidecar.istio.io/proxyMemory": SIDECAR_REQUESTS["memory"],
+        "sidecar.istio.io/proxyCPULimit": SIDECAR_LIMITS["cpu"],
+        "sidecar.istio.io/proxyMemoryLimit": SIDECAR_LIMITS["memory"]}
+    assert from_config == SIDECAR_RESOURCES
+
+
+@pytest.mark.parametrize(("text", "value"), [("250m", 0.25), ("2", 2.0), ("1.5", 1.5), ("512Mi", 512 * 2**20),
+                                             ("4Gi", 4 * 2**30), ("1k", 1000.0), ("1G", 1e9)])
+def test_quantities(text: str, value: float) -> None:
+    from azora_infra.config.validators import quantity
+
+    assert quantity(text) == pytest.approx(value)
+    with pytest.raises(ValueError, match="not a Kubernetes quantity"):
+        quantity("2 cores")
 
 
 def test_egress_destinations_resolve_to_the_network_layout() -> None:
@@ -144,6 +204,20 @@ def test_changing_the_weights_in_config_changes_the_plan() -> None:
     colours = cutover["azora:services"]["education-api"]["versions"]["v2"]["colours"]
     colours["blue"]["weight"], colours["green"]["weight"] = 0, 100
     assert _route_weights(cutover) == {"v2-blue": 0, "v2-green": 100}
+
+
+def test_a_stack_without_services_still_answers_its_health_route() -> None:
+    """No services: the gateway, its binding and its health route still plan, so Route 53 and
+    the ALB see a healthy region; the walk stops only where the first service route would be."""
+    from tests.request_path import MissingHop, walk
+
+    cfg = parse_config(_raw({}), "Pulumi.africa.yaml")
+    plan = record(lambda: build_region_stack(cfg, "africa"), stack="africa")
+    assert plan.of_type("azora:service:AzoraService") == []
+    assert len(plan.of_type("azora:gateway:IngressGateway")) == 1
+    with pytest.raises(MissingHop) as err:
+        walk(plan)
+    assert err.value.hop == "Gateway -> VirtualService"
 
 
 # --- the repo stacks ------------------------------------------------------------------------------------

@@ -35,13 +35,9 @@ from ..config.services import ServiceConfig
 from .kubernetes import RegionKubernetes, public_hosts
 
 
-def platform_secret(ref: str, cache: RegionalCache | None) -> pulumi.Input[str]:
+def platform_secret(ref: str, cache: RegionalCache) -> pulumi.Input[str]:
     """The ARN behind a platform secret name (``cache:app``), or the name/ARN as given."""
-    if ref == "cache:app":
-        if cache is None:
-            raise ValueError("cache:app needs the region's cache")
-        return cache.app_secret_arn
-    return ref
+    return cache.app_secret_arn if ref == "cache:app" else ref
 
 
 def egress_cidrs(cfg: StackConfig, destinations: tuple[str, ...]) -> list[str]:
@@ -60,7 +56,7 @@ def egress_cidrs(cfg: StackConfig, destinations: tuple[str, ...]) -> list[str]:
 
 
 def service_args(cfg: StackConfig, stack: str, name: str, svc: ServiceConfig, keys: RegionKeys,
-                 kube: RegionKubernetes, cache: RegionalCache | None) -> AzoraServiceArgs:
+                 kube: RegionKubernetes, cache: RegionalCache) -> AzoraServiceArgs:
     """The component's args for one service of `azora:services`."""
     assert kube.eks is not None
     ns = svc.namespace_name()
@@ -96,7 +92,7 @@ def service_args(cfg: StackConfig, stack: str, name: str, svc: ServiceConfig, ke
 
 
 def build_services(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource, keys: RegionKeys,
-                   kube: RegionKubernetes, cache: RegionalCache | None) -> dict[str, AzoraService]:
+                   kube: RegionKubernetes, cache: RegionalCache) -> dict[str, AzoraService]:
     """One `AzoraService` per entry of `azora:services` (none without a cluster). Its
     Kubernetes objects wait for their namespace (the baseline) and the operators whose CRDs
     they use."""

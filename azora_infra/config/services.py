@@ -32,11 +32,16 @@ import re
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import ConfigModel
+from .validators import quantity
 
 #: the seed's deprecation notice, in months between a version's deprecation and its sunset
 MIN_SUNSET_MONTHS = 12
 #: the two colours of a version (blue-green)
 COLOURS = ("blue", "green")
+#: what each meshed pod's Istio sidecar requests and may use (`components/service.py` sets it
+#: by pod annotations); counted against the namespace's quota
+SIDECAR_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+SIDECAR_LIMITS = {"cpu": "500m", "memory": "256Mi"}
 #: secrets the platform itself creates in each region, usable by name in `secrets.<ENV>.secret`
 PLATFORM_SECRETS = ("cache:app",)
 #: egress destinations naming a tier of the stack's subnets
@@ -296,6 +301,22 @@ class ServiceConfig(ConfigModel):
 
     def namespace_name(self) -> str:
         return self.namespace or self.team
+
+    def minimum_footprint(self) -> dict[str, float]:
+        """What the service needs of its namespace's quota at its minimum replicas: every
+        Deployment (version x colour) with its sidecar, plus the migration Job's pod."""
+        r = self.resources
+        deployments = sum(len(v.colours) for v in self.versions.values())
+        pods = deployments * self.scaling.min_replicas
+        app = {"requests.cpu": quantity(r.requests_cpu), "requests.memory": quantity(r.requests_memory),
+               "limits.cpu": quantity(r.limits_cpu), "limits.memory": quantity(r.limits_memory)}
+        sidecar = {"requests.cpu": quantity(SIDECAR_REQUESTS["cpu"]),
+                   "requests.memory": quantity(SIDECAR_REQUESTS["memory"]),
+                   "limits.cpu": quantity(SIDECAR_LIMITS["cpu"]), "limits.memory": quantity(SIDECAR_LIMITS["memory"])}
+        job = 1 if self.migration is not None else 0
+        need = {k: pods * (app[k] + sidecar[k]) + job * app[k] for k in app}
+        need["pods"] = float(pods + job)
+        return need
 
     def prefix(self, key: str) -> str:
         return self.path_prefix or f"/{key}"

@@ -19,6 +19,7 @@ from .network import NetworkConfig
 from .presets import PRESETS, Environment, Preset
 from .services import ServiceConfig, check_service_name
 from .tags import TagsConfig
+from .validators import quantity
 
 
 class Role(str, Enum):
@@ -93,8 +94,40 @@ class StackConfig(ConfigModel):
             for caller in svc.callers:
                 if caller not in self.services or caller == name:
                     raise FieldError(f"{where}.callers", f"{caller!r} is not another service of azora:services")
+            self._within_container_limits(name, svc)
         self._no_overlapping_routes()
+        self._quotas_fit()
         return self
+
+    def _within_container_limits(self, name: str, svc: ServiceConfig) -> None:
+        """A container above the namespace's LimitRange maximum is refused by the API server."""
+        ns = self.eks.namespaces[svc.namespace_name()]
+        for key, value, maximum in (("limitsCpu", svc.resources.limits_cpu, ns.limits.max_cpu),
+                                    ("limitsMemory", svc.resources.limits_memory, ns.limits.max_memory)):
+            if quantity(value) > quantity(maximum):
+                raise FieldError(f"services.{name}.resources.{key}",
+                                 f"{value} is above the namespace's container maximum {maximum}")
+
+    def _quotas_fit(self) -> None:
+        """The services of a namespace fit its ResourceQuota at their minimum replicas (with
+        their sidecars and migration pods): otherwise the first rollout cannot start its pods."""
+        keys = {"requests.cpu": "requestsCpu", "requests.memory": "requestsMemory", "limits.cpu": "limitsCpu",
+                "limits.memory": "limitsMemory", "pods": "pods"}
+        for ns, spec in sorted(self.eks.namespaces.items()):
+            services = [s for s in self.services.values() if s.namespace_name() == ns]
+            if not services:
+                continue
+            q = spec.quota
+            have = {"requests.cpu": quantity(q.requests_cpu), "requests.memory": quantity(q.requests_memory),
+                    "limits.cpu": quantity(q.limits_cpu), "limits.memory": quantity(q.limits_memory),
+                    "pods": float(q.pods)}
+            for key, field in keys.items():
+                need = sum(s.minimum_footprint()[key] for s in services)
+                if need > have[key]:
+                    shown = f"{need / 2**30:.1f}Gi" if "memory" in key else f"{need:g}"
+                    raise FieldError(f"eks.namespaces.{ns}.quota.{field}",
+                                     f"the services in {ns} need {shown} at their minimum replicas "
+                                     "(with sidecars and migration pods); raise the quota")
 
     def _no_overlapping_routes(self) -> None:
         claimed: dict[str, str] = {}
