@@ -4,7 +4,8 @@ Through the cluster's Kubernetes provider: team namespaces under the `restricted
 Standard with a ResourceQuota and a LimitRange, RBAC for the access-entry groups
 (platform-admin / developer / viewer), default-deny NetworkPolicies (enforced by the VPC CNI's
 network-policy agent) with DNS (and mesh control-plane) egress allowed, an encrypted gp3 default
-StorageClass, and the Istio service mesh with mesh-wide STRICT mutual TLS.
+StorageClass, and the Istio service mesh with mesh-wide STRICT mutual TLS and a JSON access-log
+provider (`ACCESS_LOG_PROVIDER`) that workloads turn on with a `Telemetry` resource.
 
 Why Istio (not Linkerd): mesh-wide STRICT mTLS is one declarative `PeerAuthentication` that makes
 every sidecar refuse plaintext; the Istio CNI node agent removes the NET_ADMIN init container so

@@ -168,7 +168,8 @@ def build_gateway(cfg: StackConfig, stack: str, provider: pulumi.ProviderResourc
     """The ingress gateway: bound to the edge's target group, admitting the ALB's subnets (the
     public subnets of the network's layout) and security group, its certificate naming the
     stack's public names."""
-    assert kube.eks is not None and kube.baseline is not None
+    if kube.eks is None or kube.baseline is None:
+        raise ValueError("the ingress gateway needs the cluster and its baseline (the mesh)")
     gw, mesh = cfg.edge.gateway, cfg.eks.mesh
     public = SubnetLayout(cfg.network.cidr, cfg.azs).blocks()["public"]
     return IngressGateway("gateway", IngressGatewayArgs(

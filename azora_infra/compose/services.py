@@ -58,7 +58,8 @@ def egress_cidrs(cfg: StackConfig, destinations: tuple[str, ...]) -> list[str]:
 def service_args(cfg: StackConfig, stack: str, name: str, svc: ServiceConfig, keys: RegionKeys,
                  kube: RegionKubernetes, cache: RegionalCache) -> AzoraServiceArgs:
     """The component's args for one service of `azora:services`."""
-    assert kube.eks is not None
+    if kube.eks is None:
+        raise ValueError(f"service {name} needs the cluster (azora:eks.enabled)")
     ns = svc.namespace_name()
     store = kube.secrets.stores.get(ns) if kube.secrets is not None else None
     gateway = kube.gateway.ref if (kube.gateway is not None and svc.exposed) else None
