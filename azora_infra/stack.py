@@ -17,8 +17,9 @@ from components.alerting import AlertTopics
 from components.audit import AuditTrail
 from components.backup import RegionalBackup
 from components.cache import RegionalCache
-from components.edge import RegionalEdge, TargetGroupBindings
+from components.edge import RegionalEdge
 from components.eks import EksCluster
+from components.gateway import IngressGateway
 from components.identity import RegionalUserDirectory
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
@@ -26,6 +27,7 @@ from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.posture import SecurityPosture
+from components.service import AzoraService
 
 from .compose.alerting import alerting_outputs, build_alerting
 from .compose.audit import audit_outputs, build_audit
@@ -35,9 +37,10 @@ from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
 from .compose.identity import build_identity, identity_outputs
-from .compose.kubernetes import build_kubernetes, kubernetes_outputs
+from .compose.kubernetes import RegionKubernetes, build_kubernetes, kubernetes_outputs
 from .compose.ownership import OwnerProviders, owner_providers
 from .compose.posture import build_posture, posture_outputs
+from .compose.services import build_services, services_outputs
 from .config import StackConfig
 from .provider import region_provider
 
@@ -64,9 +67,8 @@ class RegionStack:
     cache: RegionalCache | None = None
     #: the internet-facing ALB, TLS 1.3 listener, WAF web ACL and target groups
     edge: RegionalEdge | None = None
-    #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
+    #: the AWS Load Balancer Controller (None without EKS)
     lb_controller: LoadBalancerController | None = None
-    service_bindings: TargetGroupBindings | None = None
     #: one provider per owner (azora:ownership): the cost tags of each part
     owners: OwnerProviders | None = None
     #: CloudTrail trail, object-locked archive, CIS alarms (None when azora:audit.enabled is false)
@@ -77,6 +79,12 @@ class RegionStack:
     identity: RegionalUserDirectory | None = None
     #: budgets (every stack); cost-allocation tags, anomaly monitors, CUR export (primary)
     cost: RegionCost | None = None
+    #: the Istio ingress gateway bound to the edge's target group (None without EKS or mesh)
+    gateway: IngressGateway | None = None
+    #: cert-manager, External Secrets Operator and the rest of the cluster's parts
+    kubernetes: RegionKubernetes | None = None
+    #: `azora:services`, one `AzoraService` each
+    services: dict[str, AzoraService] | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -101,6 +109,7 @@ class RegionStack:
             **posture_outputs(self.posture),
             **identity_outputs(self.identity),
             **(cost_outputs(self.cost) if self.cost is not None else {}),
+            **services_outputs(self.services or {}),
         }
 
 
@@ -143,15 +152,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     edge = build_edge(cfg, stack, owners.of("edge"), keys, network, zone_id)
     dns = build_dns(cfg, stack, owners.of("dns"), alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
     resolve_zone_id(dns.zone_id)
-    kube = build_kubernetes(cfg, stack, owners.of("eks"), keys, network,
-                            target_group_arns=list(edge.target_group_arns.values()),
-                            instance_tags=owners.tags("eks"))
-    # the edge's target groups bound to their Kubernetes Services: after the controller's release
-    # (it brings the TargetGroupBinding CRD) and the baseline (it creates the team namespaces)
-    service_bindings = None
-    if kube.eks is not None and kube.lb_controller is not None:
-        service_bindings = edge.bind_services(kube.eks.k8s_provider, depends_on=[
-            kube.lb_controller.release, *([kube.baseline] if kube.baseline is not None else [])])
+    # the cluster, its operators and the ingress gateway bound to the edge's target group
+    kube = build_kubernetes(cfg, stack, owners.of("eks"), keys, network, edge, instance_tags=owners.tags("eks"))
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)
     database = build_database(cfg, stack, owners.of("database"), keys, network,
                               [kube.eks.node_security_group_id] if kube.eks is not None else [])
@@ -170,12 +172,14 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     posture = build_posture(cfg, stack, owners.of("posture"), alerts, audit,
                             personal_bucket_names=[edge.access_log_bucket])
     identity = build_identity(cfg, stack, owners.of("identity"), edge, audit)
+    # the services last: their secrets may name the cache's application secret
+    services = build_services(cfg, stack, provider, keys, kube, cache)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings, owners=owners, audit=audit, posture=posture,
-                       identity=identity, cost=cost)
+                       owners=owners, audit=audit, posture=posture, identity=identity, cost=cost,
+                       gateway=kube.gateway, kubernetes=kube, services=services)
 
 
 def export(region_stack: RegionStack) -> None:

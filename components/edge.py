@@ -1,10 +1,12 @@
 """`RegionalEdge`: the region's public entry point: an internet-facing ALB with TLS 1.3, a WAF
-web ACL (rate limit per client IP + AWS managed rule groups), access logs, and one IP target
-group per service; `TargetGroupBindings` binds those target groups to Kubernetes Services.
+web ACL (rate limit per client IP + AWS managed rule groups), access logs, and ONE HTTPS IP
+target group for the in-cluster ingress gateway; `TargetGroupBindings` binds a target group to a
+Kubernetes Service (`IngressGateway` binds this one).
 
 Traffic: client -> WAF (rate rule, IP reputation, common, known bad inputs, SQLi) -> ALB:443
-(TLS 1.3, ACM certificate) -> listener rule (path/host) -> target group (pod IPs) -> pods. Port 80
-only answers with a permanent redirect to HTTPS.
+(TLS 1.3, ACM certificate) -> the gateway target group (HTTPS to the gateway pods' IPs, HTTPS
+health check on the gateway's health route) -> the Istio ingress gateway, which routes by host,
+path and API version inside the mesh. Port 80 only answers with a permanent redirect to HTTPS.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from azora_infra.config.edge import DEFAULT_MANAGED_RULE_GROUPS, TLS13_ONLY_POLICY, TLS13_POLICY_PREFIX
 from azora_infra.regions import DataClass
 from azora_infra.tags import data_tags
 
@@ -41,21 +42,36 @@ ACCESS_LOG_PREFIX = "alb"
 REDACTED_HEADERS = ("authorization", "cookie")
 #: WAF returns this to a client over the rate limit (instead of the default 403)
 RATE_LIMITED_STATUS = 429
+#: TLS 1.3 only (the seed: "TLS 1.3 or greater"); clients without TLS 1.3 cannot connect
+TLS13_ONLY_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"
+#: every ALB security policy whose name starts with this negotiates TLS 1.3
+TLS13_POLICY_PREFIX = "ELBSecurityPolicy-TLS13-"
+#: AWS managed rule groups (vendor AWS) after the rate rule, in evaluation order
+DEFAULT_MANAGED_RULE_GROUPS: tuple[str, ...] = (
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+)
 
 
 @dataclass(frozen=True)
-class ServiceTarget:
-    """One service behind the ALB (see `azora_infra.config.edge.ServiceRoute`)."""
+class GatewayTarget:
+    """The in-cluster ingress gateway behind the ALB: one HTTPS target group of pod IPs.
 
-    port: int
+    The ALB speaks HTTPS to the gateway (it does not validate the gateway's certificate, so an
+    in-cluster issued one serves) and health-checks ``health_check_path`` over HTTPS on the
+    traffic port: a target is healthy when the gateway's Envoy answers that route with 200.
+    """
+
+    #: the gateway pods' HTTPS container port (the target group's port)
+    port: int = 443
     health_check_path: str = "/healthz"
-    path_patterns: Sequence[str] = ("/*",)
-    host_headers: Sequence[str] = ()
-    priority: int = 100
+    health_check_interval_seconds: int = 10
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    #: seconds the ALB keeps draining a deregistered gateway pod
     deregistration_delay_seconds: int = 30
-    #: the Kubernetes Service the target group is bound to (`TargetGroupBindings`)
-    namespace: str = "default"
-    service_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +99,7 @@ class RegionalEdgeArgs:
     managed_rule_groups: Sequence[str] = DEFAULT_MANAGED_RULE_GROUPS
     access_log_retention_days: int = 365
     waf_log_retention_days: int = 365
-    services: Mapping[str, ServiceTarget] = field(default_factory=dict)
+    gateway: GatewayTarget = field(default_factory=GatewayTarget)
     #: ALB deletion protection (the environment preset: on in staging and prod)
     deletion_protection: bool = True
     #: Pulumi `protect` on the access-log bucket
@@ -99,9 +115,8 @@ def _validate(args: RegionalEdgeArgs) -> None:
         raise ValueError("RegionalEdge: WAF rate limits start at 10 requests per window")
     if len(args.public_subnet_ids) < 2:
         raise ValueError("RegionalEdge: an ALB needs public subnets in at least two AZs")
-    priorities = [s.priority for s in args.services.values()]
-    if len(set(priorities)) != len(priorities):
-        raise ValueError("RegionalEdge: service listener rule priorities must be unique")
+    if not args.gateway.health_check_path.startswith("/"):
+        raise ValueError("RegionalEdge: gateway.health_check_path must start with '/'")
 
 
 def access_log_bucket_policy(bucket_arn: str, account_id: str, region: str) -> str:
@@ -174,14 +189,14 @@ def certificate_names(domain: str, hostname: str) -> tuple[str, list[str]]:
 
 
 class RegionalEdge(AzoraComponent):
-    """Internet-facing ALB (TLS 1.3, HTTP->HTTPS redirect) behind a regional WAF web ACL.
+    """Internet-facing ALB (TLS 1.3, HTTP->HTTPS redirect) behind a regional WAF web ACL,
+    forwarding everything to the ingress gateway's HTTPS target group.
 
     Outputs: ``alb_arn``, ``dns_name`` and ``zone_id`` (for a Route 53 alias), ``arn_suffix``,
-    ``https_listener_arn``, ``http_listener_arn``, ``security_group_id`` (allow it on the pods'
-    port), ``target_group_arns`` (service -> ARN), ``web_acl_arn``, ``certificate_arn``,
-    ``certificate_validation_records`` (when the certificate is requested here),
-    ``access_log_bucket``, ``waf_log_group_name``. ``bind_services(k8s_provider)`` creates the
-    TargetGroupBindings once the cluster exists.
+    ``https_listener_arn``, ``http_listener_arn``, ``security_group_id`` (admit it on the
+    gateway pods' port), ``gateway_target_group_arn`` (bind it with `TargetGroupBindings`),
+    ``web_acl_arn``, ``certificate_arn``, ``certificate_validation_records`` (when the
+    certificate is requested here), ``access_log_bucket``, ``waf_log_group_name``.
     """
 
     def __init__(self, name: str, args: RegionalEdgeArgs, provider: pulumi.ProviderResource,
@@ -190,12 +205,40 @@ class RegionalEdge(AzoraComponent):
         _validate(args)
         self._args = args
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider))
-        account = identity.account_id
+        self._account = identity.account_id
+        log_writes = self._access_logs()
+        self._load_balancer(log_writes)
+        certificate_arn = self._certificate()
+        self._listeners(certificate_arn)
+        self._waf()
 
-        # --- access logs: a private, versioned, SSE-S3 bucket (ALB logs support only SSE-S3) ----
+        self.alb_arn: pulumi.Output[str] = self.load_balancer.arn
+        self.arn_suffix: pulumi.Output[str] = self.load_balancer.arn_suffix
+        self.dns_name: pulumi.Output[str] = self.load_balancer.dns_name
+        self.zone_id: pulumi.Output[str] = self.load_balancer.zone_id
+        self.https_listener_arn: pulumi.Output[str] = self.https_listener.arn
+        self.http_listener_arn: pulumi.Output[str] = self.http_listener.arn
+        self.security_group_id: pulumi.Output[str] = self.security_group.id
+        self.gateway_target_group_arn: pulumi.Output[str] = self.gateway_target_group.arn
+        self.web_acl_arn: pulumi.Output[str] = self.web_acl.arn
+        self.certificate_arn: pulumi.Output[str] = pulumi.Output.from_input(certificate_arn)
+        self.access_log_bucket: pulumi.Output[str] = self.log_bucket.id
+        self.waf_log_group_name: pulumi.Output[str] = self.waf_log_group.name
+        self.register_outputs({
+            "albArn": self.alb_arn, "dnsName": self.dns_name, "zoneId": self.zone_id,
+            "httpsListenerArn": self.https_listener_arn, "httpListenerArn": self.http_listener_arn,
+            "securityGroupId": self.security_group_id, "gatewayTargetGroupArn": self.gateway_target_group_arn,
+            "webAclArn": self.web_acl_arn, "certificateArn": self.certificate_arn,
+            "accessLogBucket": self.access_log_bucket, "wafLogGroupName": self.waf_log_group_name,
+        })
+
+    def _access_logs(self) -> list[pulumi.Resource]:
+        """A private, versioned, SSE-S3 bucket (ALB logs support only SSE-S3); returns what the
+        load balancer must wait for (the bucket policy and encryption)."""
+        args = self._args
         self.log_bucket = aws.s3.Bucket(
             self.child_name("access-logs"),
-            bucket=account.apply(lambda a: f"{args.name_prefix}-alb-logs-{a}-{args.region}"),
+            bucket=self._account.apply(lambda a: f"{args.name_prefix}-alb-logs-{a}-{args.region}"),
             force_destroy=False,
             # access logs hold client IP addresses: personal data, kept in this region only
             tags={"Name": f"{args.name_prefix}-alb-logs", **data_tags(DataClass.PERSONAL.value)},
@@ -235,22 +278,25 @@ class RegionalEdge(AzoraComponent):
             opts=self.child_opts(depends_on=[versioning]))
         bucket_policy = aws.s3.BucketPolicy(
             self.child_name("access-logs"), bucket=bucket_id,
-            policy=pulumi.Output.all(self.log_bucket.arn, account).apply(
+            policy=pulumi.Output.all(self.log_bucket.arn, self._account).apply(
                 lambda v: access_log_bucket_policy(v[0], v[1], args.region)),
             opts=self.child_opts(depends_on=[public_block, ownership]))
+        return [bucket_policy, encryption]
 
-        # --- the load balancer and its security group -----------------------------------------
-        ports = sorted({s.port for s in args.services.values()})
+    def _load_balancer(self, after: list[pulumi.Resource]) -> None:
+        """The ALB and its security group: 443 and 80 from the internet; out only to the VPC on
+        the gateway's port (traffic and health checks)."""
+        args = self._args
+        port = args.gateway.port
         self.security_group = aws.ec2.SecurityGroup(
             self.child_name("alb"), vpc_id=args.vpc_id,
             description=f"{args.name_prefix} ALB: HTTPS and HTTP (redirect) from the internet, out to the VPC",
             ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=p, to_port=p,
                                                       cidr_blocks=["0.0.0.0/0"], description=d)
                      for p, d in ((443, "HTTPS from the internet"), (80, "HTTP (redirected to HTTPS)"))],
-            egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=p, to_port=p,
-                                                    cidr_blocks=[args.vpc_cidr],
-                                                    description=f"to the pods on {p} (traffic and health checks)")
-                    for p in ports],
+            egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=port, to_port=port, cidr_blocks=[args.vpc_cidr],
+                description=f"to the ingress gateway pods on {port} (traffic and health checks)")],
             tags={"Name": self.child_name("alb")}, opts=self.child_opts())
         self.load_balancer = aws.lb.LoadBalancer(
             self.child_name("alb"), internal=False, load_balancer_type="application",
@@ -258,78 +304,73 @@ class RegionalEdge(AzoraComponent):
             subnets=list(args.public_subnet_ids), drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive", enable_http2=True, idle_timeout=60,
             enable_waf_fail_open=False, enable_deletion_protection=args.deletion_protection,
-            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket_id, prefix=ACCESS_LOG_PREFIX,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=self.log_bucket.id, prefix=ACCESS_LOG_PREFIX,
                                                           enabled=True),
             tags={"Name": self.child_name("alb")},
-            opts=self.child_opts(depends_on=[bucket_policy, encryption]))
+            opts=self.child_opts(depends_on=after))
 
-        # --- certificate ------------------------------------------------------------------------
+    def _certificate(self) -> pulumi.Input[str]:
+        """The given certificate, or a requested one validated by DNS (records in the zone when
+        one is given)."""
+        args = self._args
         self.certificate_validation_records: pulumi.Output[list[dict[str, str]]] | None = None
         if args.certificate_arn is not None:
-            certificate_arn: pulumi.Input[str] = args.certificate_arn
-        else:
-            domain, sans = certificate_names(args.domain, args.hostname)
-            cert = aws.acm.Certificate(
-                self.child_name("cert"), domain_name=domain, subject_alternative_names=sans,
-                validation_method="DNS", key_algorithm="RSA_2048",
-                options=aws.acm.CertificateOptionsArgs(certificate_transparency_logging_preference="ENABLED"),
-                tags={"Name": args.hostname}, opts=self.child_opts())
-            self.certificate_validation_records = cert.domain_validation_options.apply(
-                lambda opts_: [{"name": o.resource_record_name or "", "type": o.resource_record_type or "",
-                                "value": o.resource_record_value or ""} for o in opts_])
-            fqdns: list[pulumi.Output[str]] = []
-            if args.hosted_zone_id is not None:
-                # The apex and its wildcard share one validation record; other SANs have their own.
-                for n in [domain, *(s for s in sans if not s.startswith("*."))]:
-                    opt = cert.domain_validation_options.apply(partial(_validation_option, n))
-                    record = aws.route53.Record(
-                        self.child_name("cert-validation", n.replace(".", "-")),
-                        zone_id=args.hosted_zone_id, name=opt.apply(lambda o: o.resource_record_name or ""),
-                        type=opt.apply(lambda o: o.resource_record_type or "CNAME"),
-                        records=[opt.apply(lambda o: o.resource_record_value or "")], ttl=60,
-                        allow_overwrite=True, opts=self.child_opts())
-                    fqdns.append(record.fqdn)
-            validation = aws.acm.CertificateValidation(
-                self.child_name("cert"), certificate_arn=cert.arn,
-                validation_record_fqdns=fqdns or None, opts=self.child_opts())
-            certificate_arn = validation.certificate_arn
+            return args.certificate_arn
+        domain, sans = certificate_names(args.domain, args.hostname)
+        cert = aws.acm.Certificate(
+            self.child_name("cert"), domain_name=domain, subject_alternative_names=sans,
+            validation_method="DNS", key_algorithm="RSA_2048",
+            options=aws.acm.CertificateOptionsArgs(certificate_transparency_logging_preference="ENABLED"),
+            tags={"Name": args.hostname}, opts=self.child_opts())
+        self.certificate_validation_records = cert.domain_validation_options.apply(
+            lambda opts_: [{"name": o.resource_record_name or "", "type": o.resource_record_type or "",
+                            "value": o.resource_record_value or ""} for o in opts_])
+        fqdns: list[pulumi.Output[str]] = []
+        if args.hosted_zone_id is not None:
+            # The apex and its wildcard share one validation record; other SANs have their own.
+            for n in [domain, *(s for s in sans if not s.startswith("*."))]:
+                opt = cert.domain_validation_options.apply(partial(_validation_option, n))
+                record = aws.route53.Record(
+                    self.child_name("cert-validation", n.replace(".", "-")),
+                    zone_id=args.hosted_zone_id, name=opt.apply(lambda o: o.resource_record_name or ""),
+                    type=opt.apply(lambda o: o.resource_record_type or "CNAME"),
+                    records=[opt.apply(lambda o: o.resource_record_value or "")], ttl=60,
+                    allow_overwrite=True, opts=self.child_opts())
+                fqdns.append(record.fqdn)
+        validation = aws.acm.CertificateValidation(
+            self.child_name("cert"), certificate_arn=cert.arn,
+            validation_record_fqdns=fqdns or None, opts=self.child_opts())
+        return validation.certificate_arn
 
-        # --- listeners, target groups, routes ---------------------------------------------------
+    def _listeners(self, certificate_arn: pulumi.Input[str]) -> None:
+        """:80 redirects; :443 (TLS 1.3) forwards every request to the gateway target group."""
+        args, gw = self._args, self._args.gateway
         self.http_listener = aws.lb.Listener(
             self.child_name("http"), load_balancer_arn=self.load_balancer.arn, port=80, protocol="HTTP",
             default_actions=[aws.lb.ListenerDefaultActionArgs(
                 type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                     port="443", protocol="HTTPS", status_code="HTTP_301"))],
             opts=self.child_opts())
+        self.gateway_target_group = aws.lb.TargetGroup(
+            self.child_name("tg", "gateway"), target_type="ip", port=gw.port, protocol="HTTPS",
+            protocol_version="HTTP1", vpc_id=args.vpc_id,
+            deregistration_delay=gw.deregistration_delay_seconds,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True, protocol="HTTPS", port="traffic-port", path=gw.health_check_path,
+                matcher="200", interval=gw.health_check_interval_seconds, timeout=5,
+                healthy_threshold=gw.healthy_threshold, unhealthy_threshold=gw.unhealthy_threshold),
+            tags={"Name": self.child_name("tg", "gateway"), "azora:route": "ingress-gateway"},
+            opts=self.child_opts())
         self.https_listener = aws.lb.Listener(
             self.child_name("https"), load_balancer_arn=self.load_balancer.arn, port=443, protocol="HTTPS",
             ssl_policy=args.ssl_policy, certificate_arn=certificate_arn,
             default_actions=[aws.lb.ListenerDefaultActionArgs(
-                type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
-                    content_type="text/plain", message_body="Not Found", status_code="404"))],
+                type="forward", target_group_arn=self.gateway_target_group.arn)],
             opts=self.child_opts())
-        self.target_groups: dict[str, aws.lb.TargetGroup] = {}
-        for svc, target in sorted(args.services.items()):
-            tg = aws.lb.TargetGroup(
-                self.child_name("tg", svc), target_type="ip", port=target.port, protocol="HTTP",
-                protocol_version="HTTP1", vpc_id=args.vpc_id,
-                deregistration_delay=target.deregistration_delay_seconds,
-                health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, protocol="HTTP", port="traffic-port", path=target.health_check_path,
-                    matcher="200-399", interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
-                tags={"Name": self.child_name("tg", svc), "azora:route": svc}, opts=self.child_opts())
-            self.target_groups[svc] = tg
-            conditions = [aws.lb.ListenerRuleConditionArgs(
-                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(target.path_patterns)))]
-            if target.host_headers:
-                conditions.append(aws.lb.ListenerRuleConditionArgs(
-                    host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=list(target.host_headers))))
-            aws.lb.ListenerRule(
-                self.child_name("route", svc), listener_arn=self.https_listener.arn, priority=target.priority,
-                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)],
-                conditions=conditions, tags={"azora:route": svc}, opts=self.child_opts())
 
-        # --- WAF ----------------------------------------------------------------------------------
+    def _waf(self) -> None:
+        """The web ACL on the ALB, and its logs (credentials redacted) in a KMS log group."""
+        args = self._args
         self.web_acl = aws.wafv2.WebAcl(
             self.child_name("waf"), name=f"{args.name_prefix}-edge", scope="REGIONAL",
             description=(f"{args.name_prefix}: {args.rate_limit} requests per {args.rate_window_seconds} s "
@@ -350,7 +391,7 @@ class RegionalEdge(AzoraComponent):
             opts=self.child_opts())
         waf_policy = aws.cloudwatch.LogResourcePolicy(
             self.child_name("waf-logs"), policy_name=f"{args.name_prefix}-waf-log-delivery",
-            policy_document=pulumi.Output.all(self.waf_log_group.arn, account).apply(
+            policy_document=pulumi.Output.all(self.waf_log_group.arn, self._account).apply(
                 lambda v: waf_log_resource_policy(v[0], v[1], args.region)),
             opts=self.child_opts())
         aws.wafv2.WebAclLoggingConfiguration(
@@ -360,41 +401,6 @@ class RegionalEdge(AzoraComponent):
                 single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=h))
                 for h in REDACTED_HEADERS],
             opts=self.child_opts(depends_on=[waf_policy]))
-
-        self.alb_arn: pulumi.Output[str] = self.load_balancer.arn
-        self.arn_suffix: pulumi.Output[str] = self.load_balancer.arn_suffix
-        self.dns_name: pulumi.Output[str] = self.load_balancer.dns_name
-        self.zone_id: pulumi.Output[str] = self.load_balancer.zone_id
-        self.https_listener_arn: pulumi.Output[str] = self.https_listener.arn
-        self.http_listener_arn: pulumi.Output[str] = self.http_listener.arn
-        self.security_group_id: pulumi.Output[str] = self.security_group.id
-        self.target_group_arns: dict[str, pulumi.Output[str]] = {k: t.arn for k, t in self.target_groups.items()}
-        self.web_acl_arn: pulumi.Output[str] = self.web_acl.arn
-        self.certificate_arn: pulumi.Output[str] = pulumi.Output.from_input(certificate_arn)
-        self.access_log_bucket: pulumi.Output[str] = bucket_id
-        self.waf_log_group_name: pulumi.Output[str] = self.waf_log_group.name
-        self.register_outputs({
-            "albArn": self.alb_arn, "dnsName": self.dns_name, "zoneId": self.zone_id,
-            "httpsListenerArn": self.https_listener_arn, "httpListenerArn": self.http_listener_arn,
-            "securityGroupId": self.security_group_id, "targetGroupArns": self.target_group_arns,
-            "webAclArn": self.web_acl_arn, "certificateArn": self.certificate_arn,
-            "accessLogBucket": self.access_log_bucket, "wafLogGroupName": self.waf_log_group_name,
-        })
-
-    def bind_services(self, k8s_provider: pulumi.ProviderResource,
-                      opts: pulumi.ResourceOptions | None = None, *,
-                      depends_on: Sequence[pulumi.Resource] = ()) -> TargetGroupBindings:
-        """TargetGroupBindings for every service of this edge (needs the AWS Load Balancer
-        Controller's CRDs in the cluster behind ``k8s_provider``: pass its Helm release in
-        ``depends_on``; every binding then waits for it)."""
-        specs = {
-            svc: TargetGroupBindingSpec(target_group_arn=self.target_group_arns[svc], namespace=t.namespace,
-                                        service_name=t.service_name or svc, service_port=t.port)
-            for svc, t in self._args.services.items()
-        }
-        return TargetGroupBindings(f"{self._name}-bindings", specs, k8s_provider,
-                                   alb_security_group_id=self.security_group_id, depends_on=depends_on,
-                                   opts=opts)
 
 
 @dataclass(frozen=True)

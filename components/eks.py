@@ -22,8 +22,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from azora_infra.config.eks import AccessConfig, AmiFamily, NodeGroupConfig
-
 from .base import AzoraComponent
 
 #: control-plane log types; all five are shipped (terraform-aws-eks ships three by default)
@@ -41,8 +39,9 @@ MANAGED_POLICY = "arn:aws:iam::aws:policy/{}"
 #: gets its role from, and kube-proxy, which programs the API server's Service address the CNI
 #: talks to; both DaemonSets are healthy with zero nodes)
 ADDONS_BEFORE_NODES = ("vpc-cni", "eks-pod-identity-agent", "kube-proxy")
-#: add-ons with Deployments: they would stay DEGRADED (and time out) without nodes
-ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
+#: add-ons with Deployments: they would stay DEGRADED (and time out) without nodes.
+#: metrics-server (an EKS community add-on, listening on 10251) feeds every HPA its CPU metrics.
+ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 
 #: node security group ingress from the control plane: (port from, port to, why)
 CONTROL_PLANE_TO_NODE_PORTS: tuple[tuple[int, int, str], ...] = (
@@ -55,6 +54,45 @@ CONTROL_PLANE_TO_NODE_PORTS: tuple[tuple[int, int, str], ...] = (
     (10251, 10251, "metrics-server (EKS add-on)"),
     (15017, 15017, "Istio sidecar-injection webhook (istiod)"),
 )
+
+
+@dataclass(frozen=True)
+class TaintSpec:
+    key: str
+    value: str | None = None
+    #: NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE
+    effect: str = "NO_SCHEDULE"
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    """One managed node group."""
+
+    #: the EKS ``amiType`` (AL2023_ARM_64_STANDARD, BOTTLEROCKET_x86_64, ...)
+    ami_type: str = "AL2023_ARM_64_STANDARD"
+    #: ON_DEMAND or SPOT
+    capacity_type: str = "ON_DEMAND"
+    instance_types: Sequence[str] = ("m7g.large", "m7g.xlarge")
+    min_size: int = 2
+    max_size: int = 6
+    desired_size: int = 3
+    #: root (AL2023) or data (Bottlerocket) volume, gp3, encrypted with the data key
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: Sequence[TaintSpec] = ()
+
+    @property
+    def bottlerocket(self) -> bool:
+        return self.ami_type.startswith("BOTTLEROCKET")
+
+
+@dataclass(frozen=True)
+class AccessSpec:
+    """IAM roles mapped to cluster roles through EKS access entries (one entry per principal)."""
+
+    platform_admins: Sequence[str] = ()
+    developers: Sequence[str] = ()
+    viewers: Sequence[str] = ()
 
 
 def assume_role_policy(service: str) -> str:
@@ -154,9 +192,9 @@ class EksClusterArgs:
     #: IAM role the deployment runs as (cluster-admin access entry; the kubeconfig assumes it).
     #: None: the caller's own identity (its IAM role, via the STS session context) gets the entry.
     deployer_role_arn: str | None = None
-    node_groups: Mapping[str, NodeGroupConfig] = field(
-        default_factory=lambda: {"system": NodeGroupConfig()})
-    access: AccessConfig = field(default_factory=AccessConfig)
+    node_groups: Mapping[str, NodeGroupSpec] = field(
+        default_factory=lambda: {"system": NodeGroupSpec()})
+    access: AccessSpec = field(default_factory=AccessSpec)
     #: namespaces the developers' access entry (edit) is scoped to
     developer_namespaces: Sequence[str] = ()
     #: ARC zonal shift: move traffic away from an impaired AZ
@@ -190,25 +228,40 @@ class EksCluster(AzoraComponent):
             raise ValueError(f"EksCluster: the deployer {args.deployer_role_arn} already gets cluster-admin; "
                              "remove it from the access lists (one access entry per principal)")
         super().__init__("azora:eks:EksCluster", name, provider, opts)
-        cluster_name = args.cluster_name
+        self._args = args
+        self._control_plane_iam()
+        self._security_groups()
+        self._control_plane_logs()
+        self._cluster()
+        self._irsa()
+        self._access_entries()
+        self._early_addons()
+        self._nodes()
+        self._provider_and_outputs()
 
-        # --- control-plane IAM ------------------------------------------------------------------
+    def _control_plane_iam(self) -> None:
+        """The control plane's role: the EKS cluster policy and envelope encryption with the secrets key."""
+        args = self._args
+        cluster_name = args.cluster_name
         self.cluster_role = aws.iam.Role(
             self.child_name("cluster"), assume_role_policy=assume_role_policy("eks.amazonaws.com"),
             description=f"EKS control plane of {cluster_name}", opts=self.child_opts())
-        cluster_policy = aws.iam.RolePolicyAttachment(
+        self._cluster_iam: list[pulumi.Resource] = [aws.iam.RolePolicyAttachment(
             self.child_name("cluster", "eks"), role=self.cluster_role.name,
-            policy_arn=MANAGED_POLICY.format("AmazonEKSClusterPolicy"), opts=self.child_opts())
-        encryption_policy = aws.iam.RolePolicy(
+            policy_arn=MANAGED_POLICY.format("AmazonEKSClusterPolicy"), opts=self.child_opts())]
+        self._cluster_iam.append(aws.iam.RolePolicy(
             self.child_name("cluster", "encryption"), role=self.cluster_role.id,
             policy=pulumi.Output.from_input(args.secrets_key_arn).apply(lambda arn: json.dumps({
                 "Version": "2012-10-17", "Statement": [{
                     "Sid": "SecretsEnvelopeEncryption", "Effect": "Allow",
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
                     "Resource": arn}]})),
-            opts=self.child_opts())
+            opts=self.child_opts()))
 
-        # --- security groups (the "recommended rules" of terraform-aws-eks) ---------------------
+    def _security_groups(self) -> None:
+        """Security groups (the "recommended rules" of terraform-aws-eks)."""
+        args = self._args
+        cluster_name = args.cluster_name
         self.cluster_security_group = aws.ec2.SecurityGroup(
             self.child_name("cluster"), vpc_id=args.vpc_id,
             description=f"EKS control plane of {cluster_name} (additional)",
@@ -219,6 +272,8 @@ class EksCluster(AzoraComponent):
                   "karpenter.sh/discovery": cluster_name},
             opts=self.child_opts())
         cluster_sg, node_sg = self.cluster_security_group.id, self.node_security_group.id
+        self.cluster_security_group_id: pulumi.Output[str] = cluster_sg
+        self.node_security_group_id: pulumi.Output[str] = node_sg
         aws.vpc.SecurityGroupIngressRule(
             self.child_name("cluster", "from-nodes-443"), security_group_id=cluster_sg,
             referenced_security_group_id=node_sg, ip_protocol="tcp", from_port=443, to_port=443,
@@ -254,12 +309,18 @@ class EksCluster(AzoraComponent):
                 cidr_ipv4="0.0.0.0/0", description="Nodes out (image pulls, AWS APIs via endpoints/NAT)",
                 opts=self.child_opts())
 
-        # --- control-plane logs (our log group, created before the cluster) ---------------------
+    def _control_plane_logs(self) -> None:
+        """Control-plane logs (our log group, created before the cluster)."""
+        args = self._args
+        cluster_name = args.cluster_name
         self.log_group = aws.cloudwatch.LogGroup(
             self.child_name("control-plane"), name=f"/aws/eks/{cluster_name}/cluster",
             retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn, opts=self.child_opts())
 
-        # --- the cluster --------------------------------------------------------------------------
+    def _cluster(self) -> None:
+        """The cluster: private endpoint (public only for listed CIDRs), encrypted secrets, all logs."""
+        args = self._args
+        cluster_name = args.cluster_name
         public = bool(args.public_access_cidrs)
         self.cluster = aws.eks.Cluster(
             self.child_name("cluster"),
@@ -268,7 +329,7 @@ class EksCluster(AzoraComponent):
             role_arn=self.cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.subnet_ids,
-                security_group_ids=[cluster_sg],
+                security_group_ids=[self.cluster_security_group_id],
                 endpoint_private_access=True,
                 endpoint_public_access=public,
                 public_access_cidrs=list(args.public_access_cidrs) if public else None,
@@ -284,7 +345,7 @@ class EksCluster(AzoraComponent):
             deletion_protection=args.deletion_protection,
             zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=args.zonal_shift),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
-            opts=self.child_opts(depends_on=[self.log_group, cluster_policy, encryption_policy],
+            opts=self.child_opts(depends_on=[self.log_group, *self._cluster_iam],
                                  protect=args.protect),
         )
         self.cluster_name: pulumi.Output[str] = self.cluster.name
@@ -294,18 +355,23 @@ class EksCluster(AzoraComponent):
         self.oidc_issuer: pulumi.Output[str] = self.cluster.identities.apply(
             lambda ids: (ids[0].oidcs[0].issuer or "") if ids and ids[0].oidcs else "")
 
-        # --- IRSA (for charts that still use web identity) ------------------------------------------
+    def _irsa(self) -> None:
+        """IRSA (for charts that still use web identity)."""
+        args = self._args
+        cluster_name = args.cluster_name
         self.oidc_provider = aws.iam.OpenIdConnectProvider(
             self.child_name("oidc"), url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"],
             tags={"Name": f"{cluster_name}-irsa"}, opts=self.child_opts())
         self.oidc_provider_arn: pulumi.Output[str] = self.oidc_provider.arn
 
-        # --- access entries ---------------------------------------------------------------------------
+    def _access_entries(self) -> None:
+        """Access entries: the deployer (cluster-admin), then admins, developers and viewers."""
+        args = self._args
         deployer_arn: pulumi.Input[str]
         if args.deployer_role_arn:
             deployer_arn = args.deployer_role_arn
         else:
-            invoke = pulumi.InvokeOutputOptions(provider=provider, parent=self)
+            invoke = pulumi.InvokeOutputOptions(provider=self.provider, parent=self)
             caller = aws.get_caller_identity_output(opts=invoke)
             deployer_arn = aws.iam.get_session_context_output(arn=caller.arn, opts=invoke).issuer_arn
         self.deployer_access = self._access(
@@ -323,7 +389,9 @@ class EksCluster(AzoraComponent):
                 unscoped = namespaces is not None and not namespaces
                 self._access(f"{role}-{key}", arn, [k8s_group], None if unscoped else policy, namespaces)
 
-        # --- add-on roles (EKS Pod Identity) --------------------------------------------------------
+    def _early_addons(self) -> None:
+        """Add-on roles (EKS Pod Identity) and the add-ons nodes need before they become Ready."""
+        args = self._args
         self.cni_role = self._pod_role("vpc-cni", "aws-node", ["AmazonEKS_CNI_Policy"])
         self.ebs_csi_role = self._pod_role("ebs-csi", "ebs-csi-controller-sa",
                                            ["service-role/AmazonEBSCSIDriverPolicy"])
@@ -332,17 +400,21 @@ class EksCluster(AzoraComponent):
             policy=pulumi.Output.from_input(args.data_key_arn).apply(_ebs_kms_policy), opts=self.child_opts())
 
         self.addons: dict[str, aws.eks.Addon] = {}
-        pod_identity = {
+        self._addon_identity = {
             "vpc-cni": [aws.eks.AddonPodIdentityAssociationArgs(role_arn=self.cni_role.arn,
                                                                 service_account="aws-node")],
             "aws-ebs-csi-driver": [aws.eks.AddonPodIdentityAssociationArgs(
                 role_arn=self.ebs_csi_role.arn, service_account="ebs-csi-controller-sa")],
         }
-        config_values = {"vpc-cni": json.dumps({"enableNetworkPolicy": "true"})}
+        self._addon_config = {"vpc-cni": json.dumps({"enableNetworkPolicy": "true"})}
         for addon in ADDONS_BEFORE_NODES:
-            self.addons[addon] = self._addon(addon, pod_identity.get(addon), config_values.get(addon), [])
+            self.addons[addon] = self._addon(addon, self._addon_identity.get(addon),
+                                             self._addon_config.get(addon), [])
 
-        # --- nodes ----------------------------------------------------------------------------------
+    def _nodes(self) -> None:
+        """Node role, launch templates and managed node groups; then the add-ons that need nodes."""
+        args = self._args
+        cluster_name = args.cluster_name
         self.node_role = aws.iam.Role(
             self.child_name("node"), assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             description=f"EKS managed nodes of {cluster_name}", opts=self.child_opts())
@@ -358,7 +430,7 @@ class EksCluster(AzoraComponent):
         self.node_role_name: pulumi.Output[str] = self.node_role.name
         # Instances the Auto Scaling service-linked role launches need the data key for their
         # encrypted volumes; a grant lets that role use it without editing the key policy.
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))
         self.autoscaling_grant = aws.kms.Grant(
             self.child_name("autoscaling-ebs"), key_id=args.data_key_arn,
             grantee_principal=identity.account_id.apply(
@@ -380,7 +452,7 @@ class EksCluster(AzoraComponent):
                     http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
                     instance_metadata_tags="disabled"),
                 block_device_mappings=_block_devices(group, args.data_key_arn),
-                vpc_security_group_ids=[node_sg],
+                vpc_security_group_ids=[self.node_security_group_id],
                 tag_specifications=[
                     aws.ec2.LaunchTemplateTagSpecificationArgs(
                         resource_type=kind, tags={**args.instance_tags, "Name": f"{cluster_name}-{key}"})
@@ -395,8 +467,8 @@ class EksCluster(AzoraComponent):
                 version=self.cluster.version,
                 node_role_arn=self.node_role.arn,
                 subnet_ids=args.subnet_ids,
-                ami_type=group.eks_ami_type,
-                capacity_type=group.capacity_type.value,
+                ami_type=group.ami_type,
+                capacity_type=group.capacity_type,
                 instance_types=list(group.instance_types),
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                     min_size=group.min_size, max_size=group.max_size, desired_size=group.desired_size),
@@ -412,11 +484,14 @@ class EksCluster(AzoraComponent):
                 opts=self.child_opts(depends_on=[*node_policies, *early_addons, self.autoscaling_grant],
                                      ignore_changes=["scalingConfig.desiredSize"]),
             )
-        nodes = list(self.node_groups.values())
+        nodes: list[pulumi.Resource] = list(self.node_groups.values())
         for addon in ADDONS_AFTER_NODES:
-            self.addons[addon] = self._addon(addon, pod_identity.get(addon), config_values.get(addon), nodes)
+            self.addons[addon] = self._addon(addon, self._addon_identity.get(addon),
+                                             self._addon_config.get(addon), nodes)
 
-        # --- a ready Kubernetes provider -------------------------------------------------------------
+    def _provider_and_outputs(self) -> None:
+        """A ready Kubernetes provider, and the outputs."""
+        args = self._args
         kube_role = args.deployer_role_arn
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(pulumi.Output.all(
             self.cluster.name, self.cluster.endpoint, self.certificate_authority,
@@ -430,15 +505,14 @@ class EksCluster(AzoraComponent):
             enable_server_side_apply=True,
             delete_unreachable=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[
-                *self.deployer_access, *nodes, *self.addons.values()]),
+                *self.deployer_access, *self.node_groups.values(), *self.addons.values()]),
         )
 
-        self.cluster_security_group_id: pulumi.Output[str] = cluster_sg
-        self.node_security_group_id: pulumi.Output[str] = node_sg
         self.register_outputs({
             "clusterName": self.cluster_name, "clusterArn": self.cluster_arn, "endpoint": self.endpoint,
             "oidcProviderArn": self.oidc_provider_arn, "oidcIssuer": self.oidc_issuer,
-            "clusterSecurityGroupId": cluster_sg, "nodeSecurityGroupId": node_sg,
+            "clusterSecurityGroupId": self.cluster_security_group_id,
+            "nodeSecurityGroupId": self.node_security_group_id,
             "nodeRoleArn": self.node_role_arn, "kubeconfig": self.kubeconfig,
         })
 
@@ -480,14 +554,14 @@ class EksCluster(AzoraComponent):
             opts=self.child_opts(depends_on=list(after) or None))
 
 
-def _block_devices(group: NodeGroupConfig, key_arn: pulumi.Input[str]) -> list[
+def _block_devices(group: NodeGroupSpec, key_arn: pulumi.Input[str]) -> list[
         aws.ec2.LaunchTemplateBlockDeviceMappingArgs]:
     def volume(device: str, size: int) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
         return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
             device_name=device, ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                 volume_size=size, volume_type="gp3", encrypted="true", kms_key_id=key_arn,
                 delete_on_termination="true"))
-    if group.ami_type is AmiFamily.BOTTLEROCKET:
+    if group.bottlerocket:
         # Bottlerocket: a small OS volume and the data volume (images, ephemeral storage)
         return [volume("/dev/xvda", 4), volume("/dev/xvdb", group.disk_size_gib)]
     return [volume("/dev/xvda", group.disk_size_gib)]

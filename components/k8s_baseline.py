@@ -4,7 +4,8 @@ Through the cluster's Kubernetes provider: team namespaces under the `restricted
 Standard with a ResourceQuota and a LimitRange, RBAC for the access-entry groups
 (platform-admin / developer / viewer), default-deny NetworkPolicies (enforced by the VPC CNI's
 network-policy agent) with DNS (and mesh control-plane) egress allowed, an encrypted gp3 default
-StorageClass, and the Istio service mesh with mesh-wide STRICT mutual TLS.
+StorageClass, and the Istio service mesh with mesh-wide STRICT mutual TLS and a JSON access-log
+provider (`ACCESS_LOG_PROVIDER`) that workloads turn on with a `Telemetry` resource.
 
 Why Istio (not Linkerd): mesh-wide STRICT mTLS is one declarative `PeerAuthentication` that makes
 every sidecar refuse plaintext; the Istio CNI node agent removes the NET_ADMIN init container so
@@ -21,20 +22,84 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from azora_infra.config.eks import MeshConfig, NamespaceConfig
-
+from . import netpol
 from .base import AzoraComponent
 from .eks import GROUP_DEVELOPERS, GROUP_PLATFORM_ADMINS, GROUP_VIEWERS
+from .netpol import MESH_NAMESPACE
 
-MESH_NAMESPACE = "istio-system"
 PSS = "pod-security.kubernetes.io"
+DEFAULT_MESH_VERSION = "1.27.1"
+DEFAULT_MESH_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+#: the mesh's access-log provider (JSON to stdout): a `Telemetry` resource turns it on per
+#: workload (the ingress gateway does); the header ``x-azora-api-version`` is set per route
+ACCESS_LOG_PROVIDER = "azora-access-log"
+API_VERSION_HEADER = "x-azora-api-version"
+ACCESS_LOG_FORMAT: dict[str, str] = {
+    "start_time": "%START_TIME%",
+    "method": "%REQ(:METHOD)%",
+    "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    "authority": "%REQ(:AUTHORITY)%",
+    "api_version": f"%REQ({API_VERSION_HEADER.upper()})%",
+    "response_code": "%RESPONSE_CODE%",
+    "response_flags": "%RESPONSE_FLAGS%",
+    "duration_ms": "%DURATION%",
+    "upstream_service_time_ms": "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%",
+    "upstream_cluster": "%UPSTREAM_CLUSTER%",
+    "upstream_host": "%UPSTREAM_HOST%",
+    "client_ip": "%REQ(X-FORWARDED-FOR)%",
+    "user_agent": "%REQ(USER-AGENT)%",
+    "request_id": "%REQ(X-REQUEST-ID)%",
+    "bytes_received": "%BYTES_RECEIVED%",
+    "bytes_sent": "%BYTES_SENT%",
+}
 
 
-def pss_labels(level: str) -> dict[str, str]:
-    """Pod Security Admission labels: enforce, audit and warn at ``level`` (latest version)."""
-    return {f"{PSS}/enforce": level, f"{PSS}/enforce-version": "latest",
+def pss_labels(level: str, enforce: str | None = None) -> dict[str, str]:
+    """Pod Security Admission labels: audit and warn at ``level``, enforce at ``enforce``
+    (default: ``level``), latest version."""
+    return {f"{PSS}/enforce": enforce or level, f"{PSS}/enforce-version": "latest",
             f"{PSS}/audit": level, f"{PSS}/audit-version": "latest",
             f"{PSS}/warn": level, f"{PSS}/warn-version": "latest"}
+
+
+@dataclass(frozen=True)
+class QuotaSpec:
+    """A namespace's ResourceQuota (sums over all its pods)."""
+
+    requests_cpu: str = "8"
+    requests_memory: str = "16Gi"
+    limits_cpu: str = "16"
+    limits_memory: str = "32Gi"
+    pods: int = 100
+
+
+@dataclass(frozen=True)
+class LimitsSpec:
+    """Per-container defaults and maxima (LimitRange)."""
+
+    default_cpu: str = "500m"
+    default_memory: str = "512Mi"
+    default_request_cpu: str = "100m"
+    default_request_memory: str = "128Mi"
+    max_cpu: str = "4"
+    max_memory: str = "8Gi"
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    #: the owning team (``azora.io/team`` label)
+    team: str
+    quota: QuotaSpec = field(default_factory=QuotaSpec)
+    limits: LimitsSpec = field(default_factory=LimitsSpec)
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    """The Istio service mesh (sidecar mode): charts base, cni and istiod of one version."""
+
+    enabled: bool = True
+    version: str = DEFAULT_MESH_VERSION
+    repository: str = DEFAULT_MESH_REPOSITORY
 
 
 @dataclass(frozen=True)
@@ -42,8 +107,8 @@ class KubernetesBaselineArgs:
     #: the cluster's ready provider (`EksCluster.k8s_provider`); every child uses it
     k8s_provider: pulumi.ProviderResource
     #: team namespaces keyed by namespace name
-    namespaces: Mapping[str, NamespaceConfig] = field(default_factory=dict)
-    mesh: MeshConfig = field(default_factory=MeshConfig)
+    namespaces: Mapping[str, NamespaceSpec] = field(default_factory=dict)
+    mesh: MeshSpec = field(default_factory=MeshSpec)
     #: KMS key (ARN) for the default gp3 StorageClass; None: no StorageClass is created
     data_key_arn: pulumi.Input[str] | None = None
 
@@ -52,95 +117,103 @@ class KubernetesBaseline(AzoraComponent):
     """Namespaces, quotas, RBAC, network policies, storage class and the mTLS mesh.
 
     Outputs: ``namespace_names`` (key -> name), ``mesh_namespace`` (None without the mesh),
-    ``cluster_roles`` (role -> ClusterRole name).
+    ``cluster_roles`` (role -> ClusterRole name), ``mesh_releases`` (the Helm releases a mesh
+    resource must wait for: base brings the CRDs, istiod validates them), ``peer_authentication``.
     """
 
     def __init__(self, name: str, args: KubernetesBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("azora:k8s:Baseline", name, args.k8s_provider, opts)
-        mesh = args.mesh.enabled
-
-        def k8s_opts(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
-            return self.child_opts(provider=args.k8s_provider, depends_on=list(depends_on) or None)
-
-        # --- RBAC for the access-entry groups ----------------------------------------------------
-        self.cluster_roles: dict[str, k8s.rbac.v1.ClusterRole] = {
-            "platform-admin": k8s.rbac.v1.ClusterRole(
-                self.child_name("role", "platform-admin"),
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admin"),
-                rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=["*"], resources=["*"], verbs=["*"]),
-                       k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["*"], verbs=["*"])],
-                opts=k8s_opts()),
-            # developer/viewer follow Kubernetes' own edit/view roles (and every CRD that aggregates to them)
-            "developer": self._aggregated("developer", "edit", k8s_opts()),
-            "viewer": self._aggregated("viewer", "view", k8s_opts()),
-        }
-        k8s.rbac.v1.ClusterRoleBinding(
-            self.child_name("binding", "platform-admin"),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admins"),
-            role_ref=_role_ref("azora-platform-admin"), subjects=[_group(GROUP_PLATFORM_ADMINS)],
-            opts=k8s_opts(self.cluster_roles["platform-admin"]))
-        k8s.rbac.v1.ClusterRoleBinding(
-            self.child_name("binding", "viewer"),
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-viewers"),
-            role_ref=_role_ref("azora-viewer"), subjects=[_group(GROUP_VIEWERS)],
-            opts=k8s_opts(self.cluster_roles["viewer"]))
-
-        # --- team namespaces ---------------------------------------------------------------------
+        self._k8s_provider = args.k8s_provider
+        self._rbac()
         self.namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for ns, spec in args.namespaces.items():
-            labels = {**pss_labels("restricted"), "azora.io/team": spec.team}
-            if mesh:
-                labels["istio-injection"] = "enabled"
-            namespace = k8s.core.v1.Namespace(
-                self.child_name("ns", ns), metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
-                opts=k8s_opts())
-            self.namespaces[ns] = namespace
-            meta = k8s.meta.v1.ObjectMetaArgs(namespace=ns, labels={"azora.io/team": spec.team})
-            in_ns = k8s_opts(namespace)
-            q = spec.quota
-            k8s.core.v1.ResourceQuota(
-                self.child_name("ns", ns, "quota"), metadata=_named(meta, "team-quota"),
-                spec=k8s.core.v1.ResourceQuotaSpecArgs(hard={
-                    "requests.cpu": q.requests_cpu, "requests.memory": q.requests_memory,
-                    "limits.cpu": q.limits_cpu, "limits.memory": q.limits_memory, "pods": str(q.pods)}),
-                opts=in_ns)
-            lim = spec.limits
-            k8s.core.v1.LimitRange(
-                self.child_name("ns", ns, "limits"), metadata=_named(meta, "container-defaults"),
-                spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
-                    type="Container",
-                    default={"cpu": lim.default_cpu, "memory": lim.default_memory},
-                    default_request={"cpu": lim.default_request_cpu, "memory": lim.default_request_memory},
-                    max={"cpu": lim.max_cpu, "memory": lim.max_memory})]),
-                opts=in_ns)
-            k8s.rbac.v1.RoleBinding(
-                self.child_name("ns", ns, "developers"), metadata=_named(meta, "azora-developers"),
-                role_ref=_role_ref("azora-developer"), subjects=[_group(GROUP_DEVELOPERS)],
-                opts=k8s_opts(namespace, self.cluster_roles["developer"]))
-            self._network_policies(ns, meta, mesh, in_ns)
-
-        # --- storage -----------------------------------------------------------------------------------
+            self._team_namespace(ns, spec, args.mesh.enabled)
         if args.data_key_arn is not None:
-            k8s.storage.v1.StorageClass(
-                self.child_name("storage", "gp3"),
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name="gp3-encrypted", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
-                provisioner="ebs.csi.aws.com",
-                parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args.data_key_arn},
-                volume_binding_mode="WaitForFirstConsumer", allow_volume_expansion=True, reclaim_policy="Delete",
-                opts=k8s_opts())
-
-        # --- the mesh -----------------------------------------------------------------------------------
+            self._storage_class(args.data_key_arn)
         self.mesh_namespace: str | None = None
-        if mesh:
-            self._mesh(args.mesh, k8s_opts)
+        self.mesh_releases: list[k8s.helm.v3.Release] = []
+        self.peer_authentication: k8s.apiextensions.CustomResource | None = None
+        if args.mesh.enabled:
+            self._mesh(args.mesh, self._k8s_opts)
             self.mesh_namespace = MESH_NAMESPACE
+            self.mesh_releases = [self.mesh_base, self.mesh_istiod]
 
         self.namespace_names = {k: n.metadata.name for k, n in self.namespaces.items()}
         self.register_outputs({
             "namespaceNames": self.namespace_names, "meshNamespace": self.mesh_namespace,
             "clusterRoles": {k: r.metadata.name for k, r in self.cluster_roles.items()},
         })
+
+    def _k8s_opts(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return self.child_opts(provider=self._k8s_provider, depends_on=list(depends_on) or None)
+
+    def _rbac(self) -> None:
+        """ClusterRoles for the access-entry groups (platform-admin / developer / viewer)."""
+        self.cluster_roles: dict[str, k8s.rbac.v1.ClusterRole] = {
+            "platform-admin": k8s.rbac.v1.ClusterRole(
+                self.child_name("role", "platform-admin"),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admin"),
+                rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=["*"], resources=["*"], verbs=["*"]),
+                       k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["*"], verbs=["*"])],
+                opts=self._k8s_opts()),
+            # developer/viewer follow Kubernetes' own edit/view roles (and every CRD that aggregates to them)
+            "developer": self._aggregated("developer", "edit", self._k8s_opts()),
+            "viewer": self._aggregated("viewer", "view", self._k8s_opts()),
+        }
+        k8s.rbac.v1.ClusterRoleBinding(
+            self.child_name("binding", "platform-admin"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-platform-admins"),
+            role_ref=_role_ref("azora-platform-admin"), subjects=[_group(GROUP_PLATFORM_ADMINS)],
+            opts=self._k8s_opts(self.cluster_roles["platform-admin"]))
+        k8s.rbac.v1.ClusterRoleBinding(
+            self.child_name("binding", "viewer"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="azora-viewers"),
+            role_ref=_role_ref("azora-viewer"), subjects=[_group(GROUP_VIEWERS)],
+            opts=self._k8s_opts(self.cluster_roles["viewer"]))
+
+    def _team_namespace(self, ns: str, spec: NamespaceSpec, mesh: bool) -> None:
+        """The namespace (restricted PSS, sidecar injection), its quota, limits, developer
+        binding and network isolation."""
+        labels = {**pss_labels("restricted"), "azora.io/team": spec.team}
+        if mesh:
+            labels["istio-injection"] = "enabled"
+        namespace = k8s.core.v1.Namespace(
+            self.child_name("ns", ns), metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
+            opts=self._k8s_opts())
+        self.namespaces[ns] = namespace
+        meta = k8s.meta.v1.ObjectMetaArgs(namespace=ns, labels={"azora.io/team": spec.team})
+        in_ns = self._k8s_opts(namespace)
+        q = spec.quota
+        k8s.core.v1.ResourceQuota(
+            self.child_name("ns", ns, "quota"), metadata=_named(meta, "team-quota"),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(hard={
+                "requests.cpu": q.requests_cpu, "requests.memory": q.requests_memory,
+                "limits.cpu": q.limits_cpu, "limits.memory": q.limits_memory, "pods": str(q.pods)}),
+            opts=in_ns)
+        lim = spec.limits
+        k8s.core.v1.LimitRange(
+            self.child_name("ns", ns, "limits"), metadata=_named(meta, "container-defaults"),
+            spec=k8s.core.v1.LimitRangeSpecArgs(limits=[k8s.core.v1.LimitRangeItemArgs(
+                type="Container",
+                default={"cpu": lim.default_cpu, "memory": lim.default_memory},
+                default_request={"cpu": lim.default_request_cpu, "memory": lim.default_request_memory},
+                max={"cpu": lim.max_cpu, "memory": lim.max_memory})]),
+            opts=in_ns)
+        k8s.rbac.v1.RoleBinding(
+            self.child_name("ns", ns, "developers"), metadata=_named(meta, "azora-developers"),
+            role_ref=_role_ref("azora-developer"), subjects=[_group(GROUP_DEVELOPERS)],
+            opts=self._k8s_opts(namespace, self.cluster_roles["developer"]))
+        netpol.isolate_namespace(self.child_name("ns", ns), ns, in_ns, mesh=mesh, labels={"azora.io/team": spec.team})
+
+    def _storage_class(self, data_key_arn: pulumi.Input[str]) -> None:
+        k8s.storage.v1.StorageClass(
+            self.child_name("storage", "gp3"),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="gp3-encrypted", annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": data_key_arn},
+            volume_binding_mode="WaitForFirstConsumer", allow_volume_expansion=True, reclaim_policy="Delete",
+            opts=self._k8s_opts())
 
     def _aggregated(self, role: str, builtin: str, opts: pulumi.ResourceOptions) -> k8s.rbac.v1.ClusterRole:
         return k8s.rbac.v1.ClusterRole(
@@ -150,39 +223,7 @@ class KubernetesBaseline(AzoraComponent):
                 match_labels={f"rbac.authorization.k8s.io/aggregate-to-{builtin}": "true"})]),
             opts=opts)
 
-    def _network_policies(self, ns: str, meta: k8s.meta.v1.ObjectMetaArgs, mesh: bool,
-                          opts: pulumi.ResourceOptions) -> None:
-        every_pod = k8s.meta.v1.LabelSelectorArgs()
-        k8s.networking.v1.NetworkPolicy(
-            self.child_name("ns", ns, "default-deny"), metadata=_named(meta, "default-deny-all"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=every_pod, policy_types=["Ingress", "Egress"]),
-            opts=opts)
-        k8s.networking.v1.NetworkPolicy(
-            self.child_name("ns", ns, "allow-dns"), metadata=_named(meta, "allow-dns-egress"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=every_pod, policy_types=["Egress"],
-                egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[k8s.networking.v1.NetworkPolicyPeerArgs(
-                        namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                            match_labels={"kubernetes.io/metadata.name": "kube-system"}),
-                        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}))],
-                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol=p, port=53) for p in ("UDP", "TCP")])]),
-            opts=opts)
-        if mesh:
-            # sidecars fetch config and certificates from istiod (xDS + CA on 15012)
-            k8s.networking.v1.NetworkPolicy(
-                self.child_name("ns", ns, "allow-istiod"), metadata=_named(meta, "allow-istiod-egress"),
-                spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=every_pod, policy_types=["Egress"],
-                    egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                                match_labels={"kubernetes.io/metadata.name": MESH_NAMESPACE}),
-                            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": "istiod"}))],
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=15012)])]),
-                opts=opts)
-
-    def _mesh(self, cfg: MeshConfig, k8s_opts: Callable[..., pulumi.ResourceOptions]) -> None:
+    def _mesh(self, cfg: MeshSpec, k8s_opts: Callable[..., pulumi.ResourceOptions]) -> None:
         # the CNI node agent needs hostPath: its namespace is the one that runs privileged
         mesh_ns = k8s.core.v1.Namespace(
             self.child_name("mesh", "namespace"),
@@ -198,11 +239,7 @@ class KubernetesBaseline(AzoraComponent):
 
         self.mesh_base = release("base", "base", {"defaultRevision": "default"})
         self.mesh_cni = release("cni", "cni", {"global": {"logAsJson": True}}, self.mesh_base)
-        self.mesh_istiod = release("istiod", "istiod", {
-            "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, "replicaCount": 2},
-            "global": {"logAsJson": True},
-            "meshConfig": {"enablePrometheusMerge": True},
-        }, self.mesh_base, self.mesh_cni)
+        self.mesh_istiod = release("istiod", "istiod", istiod_values(), self.mesh_base, self.mesh_cni)
         # mesh-wide: a PeerAuthentication named default in the root namespace applies to every workload
         self.peer_authentication = k8s.apiextensions.CustomResource(
             self.child_name("mesh", "strict-mtls"),
@@ -211,6 +248,21 @@ class KubernetesBaseline(AzoraComponent):
             spec={"mtls": {"mode": "STRICT"}},
             opts=k8s_opts(self.mesh_istiod))
 
+
+def istiod_values() -> dict[str, object]:
+    """istiod chart values: two replicas with the CNI agent, JSON logs, and the mesh's JSON
+    access-log provider (turned on per workload by a `Telemetry` resource, not mesh-wide)."""
+    return {
+        "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, "replicaCount": 2},
+        "global": {"logAsJson": True},
+        "meshConfig": {
+            "enablePrometheusMerge": True,
+            "extensionProviders": [{
+                "name": ACCESS_LOG_PROVIDER,
+                "envoyFileAccessLog": {"path": "/dev/stdout", "logFormat": {"labels": dict(ACCESS_LOG_FORMAT)}},
+            }],
+        },
+    }
 
 def _named(meta: k8s.meta.v1.ObjectMetaArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=meta.namespace, labels=meta.labels)

@@ -13,7 +13,7 @@ from .base import AzoraComponent
 
 #: purpose -> the AWS services (by kms:ViaService prefix) allowed to use the key on users' behalf
 PURPOSES: dict[str, tuple[str, ...]] = {
-    "data": ("rds", "elasticache", "s3", "ec2", "sqs", "sns"),
+    "data": ("rds", "elasticache", "s3", "ec2", "sqs", "sns", "ecr"),
     "logs": (),  # CloudWatch Logs uses the key directly (service principal statement below)
     "secrets": ("secretsmanager", "eks", "ssm"),
     "backup": ("backup", "rds"),

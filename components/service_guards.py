@@ -72,6 +72,8 @@ class ServiceGuardsArgs:
     max_unavailable: int | str | None = 1
     min_available: int | str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: what the HPA and PDB wait for (their namespace, the Deployment)
+    depends_on: Sequence[pulumi.Resource] = ()
 
     def validate(self) -> None:
         if not 1 <= self.min_replicas <= self.max_replicas:
@@ -113,7 +115,7 @@ class ServiceGuards(AzoraComponent):
         args.validate()
         super().__init__("azora:k8s:ServiceGuards", name, args.k8s_provider, opts)
         labels = {"app.kubernetes.io/name": args.deployment, **args.labels}
-        k8s_opts = self.child_opts(provider=args.k8s_provider)
+        k8s_opts = self.child_opts(provider=args.k8s_provider, depends_on=args.depends_on)
         self.hpa = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             self.child_name("hpa"),
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.deployment, namespace=args.namespace, labels=labels),

@@ -24,6 +24,8 @@ from azora_infra.plan.recorder import RecordingMonitor
 from azora_infra.plan.runner import ORGANIZATION, build_plan
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the `azora:alerting` a prod stack needs (a page and a ticket subscriber)
+ALERTING: dict[str, Any] = {"page": {"emails": ["oncall@azora.example"]}, "ticket": {"emails": ["team@azora.example"]}}
 
 
 def record(fn: Callable[[], Any], *, stack: str = "test", project: str = "azora-platform",

@@ -13,7 +13,7 @@ import pytest
 from azora_infra.config import ConfigError, parse_config
 from azora_infra.plan.model import Plan
 from components.alerting import PUBLISHERS, SEVERITIES, AlertTopics, AlertTopicsArgs, Subscriber
-from tests.harness import record
+from tests.harness import ALERTING, record
 from tests.test_config import _with
 
 SUBSCRIBERS = {
@@ -109,9 +109,14 @@ def _error(raw: dict[str, Any]) -> str:
     return str(info.value)
 
 
-def test_prod_without_a_page_subscriber_is_refused() -> None:
-    msg = _error(_with(azora__alerting={"ticket": {"emails": ["t@azora.example"]}}))
-    assert msg.startswith("Pulumi.africa.yaml: azora:alerting.page: a prod stack needs a page subscriber")
+@pytest.mark.parametrize(("alerting", "severity"), [
+    ({"ticket": {"emails": ["t@azora.example"]}}, "page"),
+    ({"page": {"emails": ["p@azora.example"]}}, "ticket"),
+])
+def test_prod_without_a_subscriber_per_severity_is_refused(alerting: dict[str, Any], severity: str) -> None:
+    msg = _error(_with(azora__alerting=alerting))
+    assert msg.startswith(f"Pulumi.africa.yaml: azora:alerting.{severity}: a prod stack needs a {severity} "
+                          "subscriber")
 
 
 def test_staging_may_stay_silent() -> None:
@@ -120,9 +125,9 @@ def test_staging_may_stay_silent() -> None:
 
 
 @pytest.mark.parametrize(("changes", "field", "text"), [
-    ({"azora__alerting": {"page": {"pager": "pagerduty"}}}, "azora:pagerUrl", "is required"),
+    ({"azora__alerting": {**ALERTING, "page": {"pager": "pagerduty"}}}, "azora:pagerUrl", "is required"),
     ({"azora__pagerUrl": "https://events.pagerduty.com/x"}, "azora:pagerUrl", "no azora:alerting severity"),
-    ({"azora__alerting": {"page": {"pager": "pagerduty"}}, "azora__pagerUrl": "http://insecure"},
+    ({"azora__alerting": {**ALERTING, "page": {"pager": "pagerduty"}}, "azora__pagerUrl": "http://insecure"},
      "azora:pagerUrl", "https://"),
     ({"azora__alerting": {"page": {"emails": ["not-an-address"]}}}, "azora:alerting.page.emails", "e-mail"),
     ({"azora__alerting": {"page": {"emails": ["a@azora.example", "a@azora.example"]}}},
@@ -137,7 +142,7 @@ def test_alerting_errors_name_the_field(changes: dict[str, Any], field: str, tex
 
 def test_pager_url_never_appears_in_an_error() -> None:
     secret = "http://events.pagerduty.com/integration/SECRETKEY/enqueue"
-    msg = _error(_with(azora__alerting={"page": {"pager": "pagerduty"}}, azora__pagerUrl=secret))
+    msg = _error(_with(azora__alerting={**ALERTING, "page": {"pager": "pagerduty"}}, azora__pagerUrl=secret))
     assert "SECRETKEY" not in msg
 
 

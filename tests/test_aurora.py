@@ -29,7 +29,7 @@ from components.aurora import (
     global_cluster_identifier_from,
 )
 from components.db_credentials import EXCLUDE_CHARACTERS, ROTATION_APP_ID
-from tests.harness import record
+from tests.harness import ALERTING, record
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -383,7 +383,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 

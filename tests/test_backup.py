@@ -23,7 +23,7 @@ from components.backup import (
     vault_arn,
     vault_policy,
 )
-from tests.harness import ROOT, record
+from tests.harness import ALERTING, ROOT, record
 
 KEY = "arn:aws:kms:af-south-1:123456789012:key/backup"
 DATA_KEY = "arn:aws:kms:af-south-1:123456789012:key/data"
@@ -306,7 +306,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 

@@ -13,7 +13,7 @@ from azora_infra.config import ConfigError, parse_config, validate_stacks
 from azora_infra.config.cache import CacheConfig, check_global_datastore, parameter_group_family
 from azora_infra.plan.model import Plan
 from components.cache import PRIMARY_IGNORE, SECONDARY_IGNORE, RegionalCache, RegionalCacheArgs
-from tests.harness import record
+from tests.harness import ALERTING, record
 
 RG = "aws:elasticache/replicationGroup:ReplicationGroup"
 GRG = "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"
@@ -46,7 +46,7 @@ def _stack_config(stack: str, region: str, role: str, cache: dict[str, Any] | No
         "aws:region": region, "azora:region": region, "azora:role": role, "azora:primaryStack": "africa",
         "azora:network": {"cidr": "10.20.0.0/16"},
         "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-        "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+        "azora:alerting": ALERTING,
     }
     if cache is not None:
         cfg["azora:cache"] = cache

@@ -19,7 +19,7 @@ from azora_infra.config import (
     read_stack_file,
     validate_stacks,
 )
-from tests.harness import ROOT
+from tests.harness import ALERTING, ROOT
 
 VALID: dict[str, Any] = {
     "aws:region": "af-south-1",
@@ -29,7 +29,7 @@ VALID: dict[str, Any] = {
     "azora:primaryStack": "africa",
     "azora:network": {"cidr": "10.10.0.0/16", "azCount": 3},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1001"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 
@@ -220,7 +220,9 @@ def test_cross_stack_global_datastore_members_must_match_the_primary(tmp_path: P
         load_project(tmp_path)
 
 
-def test_edge_services_must_live_in_a_team_namespace() -> None:
-    msg = _error(_with(azora__edge={"services": {"web": {"namespace": "nowhere"}}}))
-    assert msg.startswith("Pulumi.africa.yaml: azora:edge.services.web.namespace: 'nowhere' is not a team "
+def test_services_must_live_in_a_team_namespace() -> None:
+    web = {"team": "education", "namespace": "nowhere", "versions": {"v1": {"colours": {"blue": {"tag": "1.0.0",
+                                                                                                "weight": 100}}}}}
+    msg = _error(_with(azora__services={"web": web}))
+    assert msg.startswith("Pulumi.africa.yaml: azora:services.web.namespace: 'nowhere' is not a team "
                           "namespace of azora:eks.namespaces (education, marketplace, ai)")

@@ -52,8 +52,9 @@ def resized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     text = asia.read_text()
     text = text.replace("    cidr: 10.30.0.0/16\n", "    cidr: 10.30.0.0/16\n    natGateways: single\n")
     text = text.replace("        cc-1001-platform: 15000\n", "        cc-1001-platform: 10\n")
-    text += ("  azora:eks:\n    nodeGroups:\n      system:\n        instanceTypes: [m7g.xlarge]\n"
-             "        labels: {azora.io/node-pool: system}\n")
+    assert "  azora:eks:\n" in text
+    text = text.replace("  azora:eks:\n", "  azora:eks:\n    nodeGroups:\n      system:\n"
+                        "        instanceTypes: [m7g.xlarge]\n        labels: {azora.io/node-pool: system}\n", 1)
     asia.write_text(text)
     return repo, run_plan("asia", repo)
 

@@ -15,7 +15,7 @@ from azora_infra.config.dns import DnsConfig
 from azora_infra.plan.model import Plan
 from azora_infra.provider import region_provider
 from components.dns import PublicZone, PublicZoneArgs, RegionalEndpoint, RegionalEndpointArgs
-from tests.harness import ROOT, record
+from tests.harness import ALERTING, ROOT, record
 
 ALB_DNS = "azora-africa-0123456789.af-south-1.elb.amazonaws.com"
 ALB_ZONE = "Z268VQBMOI5EKX"
@@ -27,7 +27,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 

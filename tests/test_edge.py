@@ -1,4 +1,5 @@
-"""RegionalEdge, TargetGroupBindings and `azora:edge`: ALB + TLS 1.3 + WAF + access logs."""
+"""RegionalEdge, TargetGroupBindings and `azora:edge`: ALB + TLS 1.3 + WAF + access logs + the
+ingress gateway's HTTPS target group."""
 
 from __future__ import annotations
 
@@ -10,18 +11,15 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from azora_infra.config import ConfigError, parse_config
+from azora_infra.config import edge as edge_config
 from azora_infra.config.edge import TLS13_ONLY_POLICY, EdgeConfig
 from azora_infra.plan.model import Plan
-from components.edge import RegionalEdge, RegionalEdgeArgs, ServiceTarget, TargetGroupBindings, certificate_names
-from tests.harness import record
+from components import edge as edge_component
+from components.edge import GatewayTarget, RegionalEdge, RegionalEdgeArgs, TargetGroupBindings, certificate_names
+from tests.harness import ALERTING, record
 
 LOGS_KEY = "arn:aws:kms:af-south-1:123456789012:key/logs"
-SERVICES = {
-    "web": ServiceTarget(port=3000, path_patterns=("/*",), priority=200, namespace="azora"),
-    "api": ServiceTarget(port=8080, health_check_path="/api/healthz", path_patterns=("/api/*",),
-                         host_headers=("api.azora.example",), priority=100, namespace="azora",
-                         service_name="azora-api"),
-}
+GATEWAY = GatewayTarget(port=443, health_check_path="/healthz", deregistration_delay_seconds=20)
 MANAGED = {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesSQLiRuleSet",
            "AWSManagedRulesAmazonIpReputationList"}
 
@@ -33,9 +31,9 @@ def _edge(deletion_protection: bool = True, **kw: Any) -> Plan:
             region="af-south-1", name_prefix="azora-test", vpc_id="vpc-1", vpc_cidr="10.10.0.0/16",
             public_subnet_ids=["subnet-a", "subnet-b", "subnet-c"], logs_key_arn=LOGS_KEY,
             domain="azora.example", hostname="africa.azora.example", hosted_zone_id="ZONE123",
-            services=SERVICES, deletion_protection=deletion_protection, waf_log_retention_days=365), **kw}),
+            gateway=GATEWAY, deletion_protection=deletion_protection, waf_log_retention_days=365), **kw}),
             provider)
-        edge.bind_services(k8s.Provider("k8s", kubeconfig="{}"))
+        assert edge.gateway_target_group_arn is not None
     return record(program)
 
 
@@ -58,7 +56,7 @@ def test_internet_facing_alb_in_public_subnets(prod: Plan) -> None:
 
 
 def test_no_deletion_protection_in_dev() -> None:
-    lb = _one(_edge(deletion_protection=False, services={}), "aws:lb/loadBalancer:LoadBalancer").inputs
+    lb = _one(_edge(deletion_protection=False), "aws:lb/loadBalancer:LoadBalancer").inputs
     assert lb["enableDeletionProtection"] is False
 
 
@@ -66,8 +64,9 @@ def test_alb_security_group_internet_in_vpc_out(prod: Plan) -> None:
     sg = prod.named("aws:ec2/securityGroup:SecurityGroup", "edge-alb").inputs
     assert {(r["fromPort"], tuple(r["cidrBlocks"])) for r in sg["ingress"]} == {
         (443, ("0.0.0.0/0",)), (80, ("0.0.0.0/0",))}
-    assert {(r["fromPort"], tuple(r["cidrBlocks"])) for r in sg["egress"]} == {
-        (3000, ("10.10.0.0/16",)), (8080, ("10.10.0.0/16",))}
+    # out only to the VPC, only on the gateway's HTTPS port (traffic and health checks)
+    assert {(r["fromPort"], r["toPort"], tuple(r["cidrBlocks"])) for r in sg["egress"]} == {
+        (443, 443, ("10.10.0.0/16",))}
 
 
 def test_http_redirects_to_https_permanently(prod: Plan) -> None:
@@ -91,12 +90,14 @@ def test_https_listener_tls13_with_validated_certificate(prod: Plan) -> None:
     assert validation.inputs["certificateArn"] == cert.outputs["arn"]
     assert validation.inputs["validationRecordFqdns"] == [record_.outputs["fqdn"]]
     assert https["certificateArn"] == cert.outputs["arn"]
-    assert https["defaultActions"][0]["fixedResponse"]["statusCode"] == "404"
+    # every request goes to the ingress gateway, which routes by host, path and version
+    tg = _one(prod, "aws:lb/targetGroup:TargetGroup")
+    assert https["defaultActions"] == [{"type": "forward", "targetGroupArn": tg.outputs["arn"]}]
 
 
 def test_existing_certificate_is_used_as_is() -> None:
     arn = "arn:aws:acm:af-south-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
-    plan = _edge(certificate_arn=arn, services={})
+    plan = _edge(certificate_arn=arn)
     assert plan.of_type("aws:acm/certificate:Certificate") == []
     assert plan.named("aws:lb/listener:Listener", "edge-https").inputs["certificateArn"] == arn
 
@@ -107,20 +108,25 @@ def test_certificate_names_cover_deeper_hosts() -> None:
         "azora.example", ["*.azora.example", "a.b.azora.example"])
 
 
-def test_ip_target_groups_and_routes_per_service(prod: Plan) -> None:
-    tgs = {r.name: r for r in prod.of_type("aws:lb/targetGroup:TargetGroup")}
-    assert set(tgs) == {"edge-tg-web", "edge-tg-api"}
-    api = tgs["edge-tg-api"].inputs
-    assert api["targetType"] == "ip" and api["port"] == 8080 and api["vpcId"] == "vpc-1"
-    assert api["healthCheck"]["path"] == "/api/healthz" and api["healthCheck"]["matcher"] == "200-399"
-    rules = {r.name: r.inputs for r in prod.of_type("aws:lb/listenerRule:ListenerRule")}
-    assert rules["edge-route-api"]["priority"] == 100
-    api_arn = tgs["edge-tg-api"].outputs["arn"]
-    assert rules["edge-route-api"]["actions"] == [{"type": "forward", "targetGroupArn": api_arn}]
-    assert {"pathPattern": {"values": ["/api/*"]}} in rules["edge-route-api"]["conditions"]
-    assert {"hostHeader": {"values": ["api.azora.example"]}} in rules["edge-route-api"]["conditions"]
-    https = prod.named("aws:lb/listener:Listener", "edge-https")
-    assert all(r["listenerArn"] == https.outputs["arn"] for r in rules.values())
+def test_one_https_target_group_for_the_gateway_with_an_https_health_check(prod: Plan) -> None:
+    tg = _one(prod, "aws:lb/targetGroup:TargetGroup").inputs
+    assert (tg["targetType"], tg["protocol"], tg["port"], tg["vpcId"]) == ("ip", "HTTPS", 443, "vpc-1")
+    assert tg["deregistrationDelay"] == 20
+    hc = tg["healthCheck"]
+    assert (hc["protocol"], hc["path"], hc["port"], hc["matcher"]) == ("HTTPS", "/healthz", "traffic-port", "200")
+    assert prod.of_type("aws:lb/listenerRule:ListenerRule") == []
+
+
+def test_gateway_health_path_must_be_a_path() -> None:
+    with pytest.raises(ValueError, match="health_check_path"):
+        _edge(gateway=GatewayTarget(health_check_path="healthz"))
+
+
+def test_component_tls_constants_match_the_config() -> None:
+    # the component keeps its own defaults (it stands alone); they must not drift from the config's
+    assert edge_component.TLS13_ONLY_POLICY == edge_config.TLS13_ONLY_POLICY
+    assert edge_component.TLS13_POLICY_PREFIX == edge_config.TLS13_POLICY_PREFIX
+    assert edge_component.DEFAULT_MANAGED_RULE_GROUPS == edge_config.DEFAULT_MANAGED_RULE_GROUPS
 
 
 def test_access_logs_bucket_with_side_resources(prod: Plan) -> None:
@@ -192,20 +198,19 @@ def test_waf_logging_redacts_credentials_and_association(prod: Plan) -> None:
     assert assoc == {"resourceArn": lb.outputs["arn"], "webAclArn": acl.outputs["arn"]}
 
 
-def test_target_group_bindings_on_the_k8s_provider(prod: Plan) -> None:
-    bindings = {r.name: r for r in prod.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")}
-    assert set(bindings) == {"edge-bindings-api", "edge-bindings-web"}
-    api = bindings["edge-bindings-api"]
-    assert api.inputs["metadata"]["namespace"] == "azora"
-    spec = api.inputs["spec"]
-    tg = prod.named("aws:lb/targetGroup:TargetGroup", "edge-tg-api")
-    sg = prod.named("aws:ec2/securityGroup:SecurityGroup", "edge-alb")
-    assert spec["serviceRef"] == {"name": "azora-api", "port": 8080} and spec["targetType"] == "ip"
-    assert spec["targetGroupARN"] == tg.outputs["arn"]
-    assert spec["networking"]["ingress"][0]["from"] == [{"securityGroup": {"groupID": sg.outputs["id"]}}]
-    assert api.provider is not None and api.provider["name"] == "k8s"
-    comp = _one(prod, "azora:edge:TargetGroupBindings")
-    assert api.parent == comp.urn
+def test_target_group_bindings_can_let_the_controller_open_the_security_group() -> None:
+    from components.edge import TargetGroupBindingSpec
+
+    def program() -> None:
+        TargetGroupBindings("tgb", {"api": TargetGroupBindingSpec("arn:tg", "azora", "azora-api", 8080)},
+                            k8s.Provider("k8s", kubeconfig="{}"), alb_security_group_id="sg-alb")
+    plan = record(program)
+    (b,) = plan.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    assert b.inputs["metadata"]["namespace"] == "azora"
+    assert b.inputs["spec"]["networking"]["ingress"] == [{
+        "from": [{"securityGroup": {"groupID": "sg-alb"}}], "ports": [{"protocol": "TCP", "port": 8080}]}]
+    assert b.provider is not None and b.provider["name"] == "k8s"
+    assert b.parent == _one(plan, "azora:edge:TargetGroupBindings").urn
 
 
 def test_bindings_component_alone() -> None:
@@ -226,7 +231,7 @@ def _raw(edge: dict[str, Any]) -> dict[str, Any]:
     return {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
             "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
             "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-            "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}}, "azora:edge": edge}
+            "azora:alerting": ALERTING, "azora:edge": edge}
 
 
 def test_edge_defaults_answer_the_seed() -> None:
@@ -242,8 +247,10 @@ def test_edge_defaults_answer_the_seed() -> None:
     ({"rateWindowSeconds": 90}, "azora:edge.rateWindowSeconds", ""),
     ({"rateLimit": 5}, "azora:edge.rateLimit", ""),
     ({"certificateArn": "arn:aws:iam::1:x"}, "azora:edge.certificateArn", "not an ACM certificate ARN"),
-    ({"services": {"a": {"priority": 5}, "b": {"priority": 5}}}, "azora:edge.services.b.priority",
-     "already the priority of service a"),
+    ({"services": {"web": {}}}, "azora:edge.services", "not a known setting"),
+    ({"gateway": {"minReplicas": 6, "maxReplicas": 4}}, "azora:edge.gateway.minReplicas", "more than maxReplicas"),
+    ({"gateway": {"healthCheckPath": "health"}}, "azora:edge.gateway.healthCheckPath", "not an absolute URL path"),
+    ({"gateway": {"namespace": "education"}}, "azora:edge.gateway.namespace", "is a team namespace"),
     ({"domain": "azora.example", "hostname": "africa.other.example"}, "azora:edge.hostname", "not inside"),
 ])
 def test_edge_config_errors(edge: dict[str, Any], field: str, fragment: str) -> None:
@@ -283,5 +290,6 @@ def test_repo_stacks_cache_and_edge(repo_plan: Any) -> None:
         rate = next(r for r in acl["inputs"]["rules"] if "rateBasedStatement" in r["statement"])
         assert rate["statement"]["rateBasedStatement"] == {"aggregateKeyType": "IP", "limit": 100,
                                                            "evaluationWindowSec": 60}
-        for key in ("albDnsName", "albZoneId", "albArn", "webAclArn", "cacheConfigurationEndpoint"):
+        for key in ("albDnsName", "albZoneId", "albArn", "webAclArn", "cacheConfigurationEndpoint",
+                    "gatewayTargetGroupArn"):
             assert plan["outputs"][key], key

@@ -11,12 +11,21 @@ import pytest
 
 from azora_infra.compose.kubernetes import build_kubernetes
 from azora_infra.config import ConfigError, parse_config
-from azora_infra.config.eks import AccessConfig, EksConfig, NodeGroupConfig
+from azora_infra.config.eks import EksConfig
 from azora_infra.plan import run_plan
 from azora_infra.plan.model import Plan, Resource
-from components.eks import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, LOG_TYPES, EksCluster, EksClusterArgs, kubeconfig
+from components.eks import (
+    ADDONS_AFTER_NODES,
+    ADDONS_BEFORE_NODES,
+    LOG_TYPES,
+    AccessSpec,
+    EksCluster,
+    EksClusterArgs,
+    NodeGroupSpec,
+    kubeconfig,
+)
 from components.karpenter import INTERRUPTION_EVENTS, Karpenter, KarpenterArgs
-from tests.harness import record
+from tests.harness import ALERTING, record
 
 REGION = "af-south-1"
 KEY = "arn:aws:kms:af-south-1:123456789012:key/{}"
@@ -38,9 +47,9 @@ def plan() -> Plan:
             cluster_name="azora-test", region=REGION, vpc_id="vpc-1", subnet_ids=["subnet-a", "subnet-b"],
             secrets_key_arn=KEY.format("secrets"), logs_key_arn=KEY.format("logs"), data_key_arn=KEY.format("data"),
             deployer_role_arn=DEPLOYER,
-            access=AccessConfig(platform_admins=(ADMIN,), developers=(DEV,), viewers=(VIEWER,)),
+            access=AccessSpec(platform_admins=(ADMIN,), developers=(DEV,), viewers=(VIEWER,)),
             developer_namespaces=("education", "ai"),
-            node_groups={"system": NodeGroupConfig(labels={"azora.io/node-pool": "system"})},
+            node_groups={"system": NodeGroupSpec(labels={"azora.io/node-pool": "system"})},
             instance_tags={"azora:team": "platform"}), provider)
         Karpenter("karpenter", KarpenterArgs(
             cluster_name=eks.cluster_name, cluster_arn=eks.cluster_arn, cluster_endpoint=eks.endpoint,
@@ -175,10 +184,24 @@ def test_addon_ordering_cni_and_agent_before_nodes_the_rest_after(plan: Plan) ->
         addon = _addon(plan, name)
         assert addon.urn in ng.raw["dependencies"], name
         assert ng.urn not in addon.raw["dependencies"], name
-    assert {"coredns", "aws-ebs-csi-driver"} == set(ADDONS_AFTER_NODES)
+    assert {"coredns", "aws-ebs-csi-driver", "metrics-server"} == set(ADDONS_AFTER_NODES)
     for name in ADDONS_AFTER_NODES:
         assert ng.urn in _addon(plan, name).raw["dependencies"], name
-    assert len(plan.of_type(ADDON)) == 5
+    assert len(plan.of_type(ADDON)) == 6
+
+
+def test_metrics_server_addon_feeds_the_hpas(plan: Plan) -> None:
+    """Without metrics-server no HPA gets CPU metrics and none ever scales: the EKS community
+    add-on runs on the nodes (after them), listens on 10251, which the control plane may reach."""
+    metrics = _addon(plan, "metrics-server")
+    assert metrics.inputs["clusterName"] == plan.named(CLUSTER, "eks-cluster").outputs["name"]
+    assert metrics.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
+    cluster_sg = plan.named("aws:ec2/securityGroup:SecurityGroup", "eks-cluster").outputs["id"]
+    assert any(r.inputs["fromPort"] == 10251 and r.inputs["referencedSecurityGroupId"] == cluster_sg
+               for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"))
+    # the Kubernetes provider (and so every HPA) waits for it
+    provider = next(r for r in plan.of_type("pulumi:providers:kubernetes") if r.name == "eks-k8s")
+    assert metrics.urn in provider.raw["dependencies"]
 
 
 def test_autoscaling_role_gets_a_grant_on_the_data_key(plan: Plan) -> None:
@@ -242,7 +265,7 @@ def test_deployer_listed_twice_is_refused() -> None:
         EksCluster("x", EksClusterArgs(
             cluster_name="c", region=REGION, vpc_id="v", subnet_ids=["s"], secrets_key_arn="k",
             logs_key_arn="k", data_key_arn="k", deployer_role_arn=ADMIN,
-            access=AccessConfig(platform_admins=(ADMIN,))), provider=None)  # type: ignore[arg-type]
+            access=AccessSpec(platform_admins=(ADMIN,))), provider=None)  # type: ignore[arg-type]
 
 
 # --- Karpenter ---------------------------------------------------------------------------------------
@@ -348,7 +371,7 @@ BASE_STACK: dict[str, Any] = {
     "aws:region": REGION, "azora:region": REGION, "azora:role": "primary", "azora:primaryStack": "africa",
     "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 
@@ -421,8 +444,11 @@ def test_spot_group_for_stateless_work_with_taints(switched: Plan) -> None:
 
 def test_switched_off_parts_are_absent(switched: Plan) -> None:
     assert not switched.of_type("azora:eks:Karpenter")
-    # no Karpenter or Istio releases; the AWS Load Balancer Controller is always installed
-    assert [r.name for r in switched.of_type("kubernetes:helm.sh/v3:Release")] == ["lb-controller-release"]
+    # no Karpenter, Istio or gateway releases; the AWS Load Balancer Controller, cert-manager and
+    # External Secrets Operator are always installed
+    assert sorted(r.name for r in switched.of_type("kubernetes:helm.sh/v3:Release")) == [
+        "cert-manager-release", "external-secrets-release", "lb-controller-release"]
+    assert not switched.of_type("azora:gateway:IngressGateway")
     # without a deployer role, the caller's IAM role (from its STS session) gets the admin entry
     entries = [e.inputs["principalArn"] for e in switched.of_type("aws:eks/accessEntry:AccessEntry")]
     assert entries == ["arn:aws:iam::123456789012:role/ci-deployer"]

@@ -6,16 +6,24 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from azora_infra.config.eks import LimitRangeConfig, MeshConfig, NamespaceConfig, QuotaConfig
 from azora_infra.plan.model import Plan, Resource
-from components.k8s_baseline import KubernetesBaseline, KubernetesBaselineArgs
+from components.k8s_baseline import (
+    ACCESS_LOG_PROVIDER,
+    API_VERSION_HEADER,
+    KubernetesBaseline,
+    KubernetesBaselineArgs,
+    LimitsSpec,
+    MeshSpec,
+    NamespaceSpec,
+    QuotaSpec,
+)
 from components.service_guards import ScalePolicy, ServiceGuards, ServiceGuardsArgs, seconds_to_reach
 from tests.harness import record
 
 NAMESPACES = {
-    "education": NamespaceConfig(team="education"),
-    "ai": NamespaceConfig(team="ai-lab", quota=QuotaConfig(requests_cpu="32", pods=50),
-                          limits=LimitRangeConfig(default_memory="1Gi")),
+    "education": NamespaceSpec(team="education"),
+    "ai": NamespaceSpec(team="ai-lab", quota=QuotaSpec(requests_cpu="32", pods=50),
+                        limits=LimitsSpec(default_memory="1Gi")),
 }
 DATA_KEY = "arn:aws:kms:af-south-1:123456789012:key/data"
 NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -31,7 +39,7 @@ def plan() -> Plan:
     def program() -> None:
         provider = _provider()
         KubernetesBaseline("base", KubernetesBaselineArgs(
-            k8s_provider=provider, namespaces=NAMESPACES, mesh=MeshConfig(version="1.27.1"),
+            k8s_provider=provider, namespaces=NAMESPACES, mesh=MeshSpec(version="1.27.1"),
             data_key_arn=DATA_KEY))
         ServiceGuards("api", ServiceGuardsArgs(
             deployment="api", namespace="education", selector={"app": "api"}, k8s_provider=provider,
@@ -134,6 +142,22 @@ def test_istio_releases_and_strict_mtls(plan: Plan) -> None:
     assert istiod.urn in peer.raw["dependencies"]
 
 
+def test_mesh_offers_a_json_access_log_with_the_api_version(plan: Plan) -> None:
+    """The provider a Telemetry resource turns on (the gateway does): JSON lines to stdout with
+    the path, the API version header each route sets, and the subset (version-colour) served."""
+    istiod = next(r for r in plan.of_type(RELEASE) if r.inputs["chart"] == "istiod")
+    (provider,) = istiod.inputs["values"]["meshConfig"]["extensionProviders"]
+    assert provider["name"] == ACCESS_LOG_PROVIDER
+    log = provider["envoyFileAccessLog"]
+    assert log["path"] == "/dev/stdout"
+    labels = log["logFormat"]["labels"]
+    assert labels["api_version"] == f"%REQ({API_VERSION_HEADER.upper()})%"
+    assert labels["path"] == "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%"
+    assert labels["upstream_cluster"] == "%UPSTREAM_CLUSTER%"
+    # not mesh-wide: no accessLogFile (every sidecar would log every request)
+    assert "accessLogFile" not in istiod.inputs["values"]["meshConfig"]
+
+
 def test_default_storage_class_is_encrypted_gp3(plan: Plan) -> None:
     (sc,) = plan.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
     assert sc.inputs["parameters"] == {"type": "gp3", "encrypted": "true", "kmsKeyId": DATA_KEY}
@@ -144,8 +168,8 @@ def test_default_storage_class_is_encrypted_gp3(plan: Plan) -> None:
 def test_without_mesh_no_istio_and_no_injection_label() -> None:
     def program() -> None:
         KubernetesBaseline("base", KubernetesBaselineArgs(
-            k8s_provider=_provider(), namespaces={"education": NamespaceConfig(team="education")},
-            mesh=MeshConfig(enabled=False)))
+            k8s_provider=_provider(), namespaces={"education": NamespaceSpec(team="education")},
+            mesh=MeshSpec(enabled=False)))
     plan = record(program)
     assert not plan.of_type(RELEASE)
     assert not plan.of_type("kubernetes:security.istio.io/v1:PeerAuthentication")

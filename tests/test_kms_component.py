@@ -9,7 +9,7 @@ import pytest
 
 from azora_infra.config import ConfigError, parse_config
 from components.kms import ADMIN_ACTIONS, POLICY_OWNER_ACTIONS, PURPOSES, RegionKeys, RegionKeysArgs, key_policy
-from tests.harness import record
+from tests.harness import ALERTING, record
 
 ADMIN = "arn:aws:iam::123456789012:role/platform-admin"
 USER = "arn:aws:iam::123456789012:role/app"
@@ -137,7 +137,7 @@ def test_config_refuses_an_administrator_that_owns_the_policy() -> None:
     raw = {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
            "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
            "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-           "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+           "azora:alerting": ALERTING,
            "azora:kms": {"administrators": [ADMIN], "keyPolicyOwners": [ADMIN]}}
     with pytest.raises(ConfigError) as err:
         parse_config(raw, "Pulumi.africa.yaml")

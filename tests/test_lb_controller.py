@@ -19,7 +19,7 @@ from components.lb_controller import (
     LoadBalancerControllerArgs,
     controller_policy,
 )
-from tests.harness import record
+from tests.harness import ALERTING, record
 
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -167,7 +167,7 @@ def _raw(eks: dict[str, Any]) -> dict[str, Any]:
     return {"aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
             "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
             "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-            "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}}, "azora:eks": eks}
+            "azora:alerting": ALERTING, "azora:eks": eks}
 
 
 def test_chart_version_config() -> None:

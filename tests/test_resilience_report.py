@@ -26,7 +26,7 @@ from azora_infra.reports.resilience import (
     schedule_interval_seconds,
 )
 from components.kms import RegionKeys, RegionKeysArgs
-from tests.harness import ROOT, record
+from tests.harness import ALERTING, ROOT, record
 
 VAULT = "arn:aws:backup:{r}:123456789012:backup-vault:azora-{r}"
 
@@ -171,7 +171,7 @@ RAW: dict[str, Any] = {
     "aws:region": "af-south-1", "azora:region": "af-south-1", "azora:role": "primary",
     "azora:primaryStack": "africa", "azora:network": {"cidr": "10.10.0.0/16"},
     "azora:tags": {"team": "platform", "service": "azora-os", "costCenter": "cc-1"},
-    "azora:alerting": {"page": {"emails": ["oncall@azora.example"]}},
+    "azora:alerting": ALERTING,
 }
 
 

@@ -5,8 +5,9 @@
   `pulumi.StackReference` and joins. A stack with `azora:cache.globalDatastore: false` (always
   the case for ``personal`` data) builds a regional cache. Only the given security groups (the
   EKS nodes) may connect; with none, nobody can.
-- Edge: the ALB, certificate, WAF and target groups of `azora:edge`; the certificate is
-  validated in `azora:edge.hostedZoneId`, else in the zone passed in (the project's public zone).
+- Edge: the ALB, certificate, WAF and the ingress gateway's target group of `azora:edge`; the
+  certificate is validated in `azora:edge.hostedZoneId`, else in the zone passed in (the
+  project's public zone).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cache import RegionalCache, RegionalCacheArgs
-from components.edge import RegionalEdge, RegionalEdgeArgs, ServiceTarget
+from components.edge import GatewayTarget, RegionalEdge, RegionalEdgeArgs
 from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
@@ -68,14 +69,8 @@ def build_edge(cfg: StackConfig, stack: str, provider: aws.Provider, keys: Regio
     `azora:edge` names neither a certificate nor a zone."""
     e = cfg.edge
     domain = e.zone_domain(cfg.dns.domain)
-    services = {
-        name: ServiceTarget(
-            port=r.port, health_check_path=r.health_check_path, path_patterns=r.path_patterns,
-            host_headers=r.host_headers, priority=r.priority,
-            deregistration_delay_seconds=r.deregistration_delay_seconds,
-            namespace=r.namespace, service_name=r.service_name)
-        for name, r in e.services.items()
-    }
+    gateway = GatewayTarget(health_check_path=e.gateway.health_check_path,
+                            deregistration_delay_seconds=e.gateway.deregistration_delay_seconds)
     return RegionalEdge("edge", RegionalEdgeArgs(
         region=cfg.region, name_prefix=f"azora-{stack}", vpc_id=network.vpc_id, vpc_cidr=network.cidr,
         public_subnet_ids=network.public_subnet_ids, logs_key_arn=keys.logs_key_arn,
@@ -85,7 +80,7 @@ def build_edge(cfg: StackConfig, stack: str, provider: aws.Provider, keys: Regio
         ssl_policy=e.ssl_policy, rate_limit=e.rate_limit, rate_window_seconds=e.rate_window_seconds,
         managed_rule_groups=e.managed_rule_groups, access_log_retention_days=e.access_log_retention_days,
         waf_log_retention_days=e.waf_log_retention_days or cfg.preset.log_retention_days,
-        services=services, deletion_protection=cfg.preset.deletion_protection,
+        gateway=gateway, deletion_protection=cfg.preset.deletion_protection,
         protect=cfg.preset.protect,
     ), provider)
 
@@ -103,6 +98,6 @@ def cache_edge_outputs(cache: RegionalCache | None, edge: RegionalEdge | None) -
         out.update({
             "albArn": edge.alb_arn, "albDnsName": edge.dns_name, "albZoneId": edge.zone_id,
             "albSecurityGroupId": edge.security_group_id, "webAclArn": edge.web_acl_arn,
-            "httpsListenerArn": edge.https_listener_arn, "targetGroupArns": edge.target_group_arns,
+            "httpsListenerArn": edge.https_listener_arn, "gatewayTargetGroupArn": edge.gateway_target_group_arn,
         })
     return out

@@ -31,28 +31,21 @@ DEFAULT_MANAGED_RULE_GROUPS: tuple[str, ...] = (
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-_SERVICE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _K8S_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _PATH = re.compile(r"^/[\x21-\x7e]{0,127}$")
 
 
-class ServiceRoute(ConfigModel):
-    """One service behind the ALB: a target group (pod IPs) and the listener rule routing to it."""
+class GatewayConfig(ConfigModel):
+    """The in-cluster Istio ingress gateway the ALB forwards to (one HTTPS target group)."""
 
-    #: container port the pods listen on (the target group's port)
-    port: int = Field(default=8080, ge=1, le=65535)
-    #: HTTP health check path (200-399 is healthy)
+    #: its own namespace (not a team namespace)
+    namespace: str = "azora-ingress"
+    #: HPA bounds (70 % CPU; the maximum must be reachable within 2 minutes)
+    min_replicas: int = Field(default=3, ge=2, le=50)
+    max_replicas: int = Field(default=12, ge=2, le=100)
+    #: the route answered by the gateway itself: ALB and Route 53 health checks (HTTPS)
     health_check_path: str = "/healthz"
-    #: URL path patterns routed to this service (ALB wildcards * and ?), at most 5
-    path_patterns: tuple[str, ...] = Field(default=("/*",), min_length=1, max_length=5)
-    #: optional host headers (e.g. api.azora.example); empty: any host
-    host_headers: tuple[str, ...] = Field(default=(), max_length=5)
-    #: listener rule priority (1-50000, lower first, unique per ALB)
-    priority: int = Field(default=100, ge=1, le=50000)
-    #: Kubernetes namespace and Service the TargetGroupBinding points at (service unset: the route's name)
-    namespace: str = "education"
-    service_name: str | None = None
-    #: seconds the ALB keeps draining a deregistered pod
+    #: seconds the ALB keeps draining a deregistered gateway pod
     deregistration_delay_seconds: int = Field(default=30, ge=0, le=3600)
 
     @field_validator("health_check_path")
@@ -62,20 +55,19 @@ class ServiceRoute(ConfigModel):
             raise ValueError(f"{v!r} is not an absolute URL path")
         return v
 
-    @field_validator("path_patterns")
+    @field_validator("namespace")
     @classmethod
-    def _patterns(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        for p in v:
-            if not _PATH.match(p):
-                raise ValueError(f"{p!r} is not a path pattern starting with /")
-        return v
-
-    @field_validator("namespace", "service_name")
-    @classmethod
-    def _k8s(cls, v: str | None) -> str | None:
-        if v is not None and not _K8S_NAME.match(v):
+    def _k8s(cls, v: str) -> str:
+        if not _K8S_NAME.match(v):
             raise ValueError(f"{v!r} is not a Kubernetes name (lowercase letters, digits, -)")
         return v
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GatewayConfig:
+        if self.min_replicas > self.max_replicas:
+            raise FieldError("edge.gateway.minReplicas",
+                             f"{self.min_replicas} is more than maxReplicas {self.max_replicas}")
+        return self
 
 
 class EdgeConfig(ConfigModel):
@@ -101,8 +93,8 @@ class EdgeConfig(ConfigModel):
     access_log_retention_days: int = Field(default=365, ge=1, le=3650)
     #: WAF log retention (CloudWatch Logs days); unset: the environment preset
     waf_log_retention_days: int | None = None
-    #: services behind the ALB, keyed by a short name (target group, listener rule, binding)
-    services: dict[str, ServiceRoute] = Field(default_factory=lambda: {"web": ServiceRoute()})
+    #: the ingress gateway behind the ALB (services route through it: `azora:services`)
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
 
     @field_validator("domain", "hostname")
     @classmethod
@@ -139,24 +131,8 @@ class EdgeConfig(ConfigModel):
     def _retention(cls, v: int | None) -> int | None:
         return None if v is None else check_log_retention(v)
 
-    @field_validator("services")
-    @classmethod
-    def _service_names(cls, v: dict[str, ServiceRoute]) -> dict[str, ServiceRoute]:
-        for name in v:
-            if not _SERVICE.match(name):
-                raise ValueError(f"{name!r} is not a service key "
-                                 "(lowercase, starts with a letter, <= 20 chars)")
-        return v
-
     @model_validator(mode="after")
-    def _unique_priorities(self) -> EdgeConfig:
-        seen: dict[int, str] = {}
-        for name, route in sorted(self.services.items()):
-            if route.priority in seen:
-                raise FieldError(
-                    f"edge.services.{name}.priority",
-                    f"{route.priority} is already the priority of service {seen[route.priority]}")
-            seen[route.priority] = name
+    def _host_in_domain(self) -> EdgeConfig:
         if self.hostname and self.domain and not self.hostname.endswith("." + self.domain):
             raise FieldError("edge.hostname", f"{self.hostname} is not inside the domain {self.domain}")
         return self

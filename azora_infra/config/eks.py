@@ -30,6 +30,7 @@ PUBLIC_ACCESS_WIDEST_PREFIX = 24
 #: namespaces Kubernetes, EKS and the platform own; a team namespace may not take these names
 RESERVED_NAMESPACES = frozenset({
     "default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "karpenter",
+    "cert-manager", "external-secrets",
 })
 
 
@@ -238,13 +239,26 @@ class EksConfig(ConfigModel):
     #: AWS Load Balancer Controller chart version (https://aws.github.io/eks-charts); it
     #: reconciles the edge's TargetGroupBindings
     lb_controller_chart_version: str = "1.13.4"
+    #: cert-manager chart version (https://charts.jetstack.io; its versions start with v): it
+    #: issues the ingress gateway's serving certificate
+    cert_manager_chart_version: str = "v1.18.2"
+    #: External Secrets Operator chart version (https://charts.external-secrets.io): it syncs
+    #: the services' Secrets Manager secrets
+    external_secrets_chart_version: str = "0.19.2"
 
-    @field_validator("lb_controller_chart_version")
+    @field_validator("lb_controller_chart_version", "external_secrets_chart_version")
     @classmethod
     def _lb_chart(cls, v: str) -> str:
         if not _SEMVER.match(v):
             raise ValueError(f"{v!r} is not a chart version (x.y.z)")
         return v.removeprefix("v")
+
+    @field_validator("cert_manager_chart_version")
+    @classmethod
+    def _cert_manager_chart(cls, v: str) -> str:
+        if not _SEMVER.match(v):
+            raise ValueError(f"{v!r} is not a chart version (vx.y.z)")
+        return v if v.startswith("v") else f"v{v}"
 
     @field_validator("kubernetes_version")
     @classmethod

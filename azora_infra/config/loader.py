@@ -125,13 +125,20 @@ def _decode(value: Any) -> Any:
     return value
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_:/@+=-]{1,128}$")
+
+
 def _field_path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
             parts[-1] = f"{parts[-1]}[{item}]" if parts else f"[{item}]"
-        else:
+        elif _PLAIN_KEY.match(str(item)):
             parts.append(str(item))
+        else:
+            # a key with spaces, control characters or dots: quoted, so the message stays one line
+            # and names the key unambiguously
+            parts.append(json.dumps(str(item)))
     return ".".join(parts)
 
 

@@ -23,7 +23,9 @@ from .network import NetworkConfig
 from .ownership import OwnerConfig, OwnershipConfig
 from .posture import PostureConfig
 from .presets import PRESETS, Environment, Preset
+from .services import ServiceConfig, check_service_name
 from .tags import TagsConfig
+from .validators import quantity
 
 
 class Role(str, Enum):
@@ -59,6 +61,7 @@ class StackConfig(ConfigModel):
     cost: CostConfig = Field(default_factory=CostConfig)
     #: the Google OAuth client secret (a secret: `pulumi config set --secret azora:googleClientSecret ...`)
     google_client_secret: str | None = Field(default=None, repr=False)
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
 
     @field_validator("region")
     @classmethod
@@ -77,9 +80,12 @@ class StackConfig(ConfigModel):
     @model_validator(mode="after")
     def _alerts_reach_someone(self) -> StackConfig:
         """A prod alarm must reach a person; a pager needs its (secret) events URL."""
-        if self.environment is Environment.PROD and not self.alerting.page.subscribed:
-            raise FieldError("alerting.page", "a prod stack needs a page subscriber (emails or pager): "
-                             "alarms on a topic without subscribers reach nobody")
+        if self.environment is Environment.PROD:
+            for severity in ("page", "ticket"):
+                if not getattr(self.alerting, severity).subscribed:
+                    raise FieldError(f"alerting.{severity}",
+                                     f"a prod stack needs a {severity} subscriber (emails or pager): "
+                                     "alarms on a topic without subscribers reach nobody")
         if self.alerting.uses_pager and not self.pager_url:
             raise FieldError("pagerUrl", "is required when azora:alerting names a pager: set it with "
                              "`pulumi config set --secret azora:pagerUrl <events URL>`")
@@ -121,17 +127,85 @@ class StackConfig(ConfigModel):
         return self
 
     @model_validator(mode="after")
-    def _services_in_team_namespaces(self) -> StackConfig:
-        """A TargetGroupBinding lives in its Service's namespace: it must be a namespace the
-        Kubernetes baseline creates, or the binding fails at deploy time."""
-        if not self.eks.enabled:
-            return self
-        for name, route in self.edge.services.items():
-            if route.namespace not in self.eks.namespaces:
-                known = ", ".join(self.eks.namespaces) or "none"
-                raise FieldError(f"edge.services.{name}.namespace",
-                                 f"{route.namespace!r} is not a team namespace of azora:eks.namespaces ({known})")
+    def _request_path(self) -> StackConfig:
+        """The gateway's namespace is its own, and the Route 53 checks ask the route it answers."""
+        gw = self.edge.gateway
+        if gw.namespace in self.eks.namespaces:
+            raise FieldError("edge.gateway.namespace", f"{gw.namespace!r} is a team namespace; the gateway has its own")
+        if self.dns.health_check_path != gw.health_check_path:
+            raise FieldError("dns.healthCheckPath",
+                             f"{self.dns.health_check_path} is not the gateway's health route "
+                             f"{gw.health_check_path} (azora:edge.gateway.healthCheckPath): every check would fail")
         return self
+
+    @model_validator(mode="after")
+    def _services_fit_the_cluster(self) -> StackConfig:
+        """Each service lives in a team namespace, its callers exist, and no two exposed services
+        claim overlapping paths."""
+        if self.services and not self.eks.enabled:
+            raise FieldError("services", "services run on the cluster: azora:eks.enabled must be true")
+        for name, svc in sorted(self.services.items()):
+            where = f"services.{name}"
+            problem = check_service_name(name)
+            if problem:
+                raise FieldError(where, problem)
+            ns = svc.namespace_name()
+            if ns not in self.eks.namespaces:
+                known = ", ".join(self.eks.namespaces) or "none"
+                raise FieldError(f"{where}.namespace" if svc.namespace else f"{where}.team",
+                                 f"{ns!r} is not a team namespace of azora:eks.namespaces ({known})")
+            for caller in svc.callers:
+                if caller not in self.services or caller == name:
+                    raise FieldError(f"{where}.callers", f"{caller!r} is not another service of azora:services")
+            self._within_container_limits(name, svc)
+        self._no_overlapping_routes()
+        self._quotas_fit()
+        return self
+
+    def _within_container_limits(self, name: str, svc: ServiceConfig) -> None:
+        """A container above the namespace's LimitRange maximum is refused by the API server."""
+        ns = self.eks.namespaces[svc.namespace_name()]
+        for key, value, maximum in (("limitsCpu", svc.resources.limits_cpu, ns.limits.max_cpu),
+                                    ("limitsMemory", svc.resources.limits_memory, ns.limits.max_memory)):
+            if quantity(value) > quantity(maximum):
+                raise FieldError(f"services.{name}.resources.{key}",
+                                 f"{value} is above the namespace's container maximum {maximum}")
+
+    def _quotas_fit(self) -> None:
+        """The services of a namespace fit its ResourceQuota at their minimum replicas (with
+        their sidecars and migration pods): otherwise the first rollout cannot start its pods."""
+        keys = {"requests.cpu": "requestsCpu", "requests.memory": "requestsMemory", "limits.cpu": "limitsCpu",
+                "limits.memory": "limitsMemory", "pods": "pods"}
+        for ns, spec in sorted(self.eks.namespaces.items()):
+            services = [s for s in self.services.values() if s.namespace_name() == ns]
+            if not services:
+                continue
+            q = spec.quota
+            have = {"requests.cpu": quantity(q.requests_cpu), "requests.memory": quantity(q.requests_memory),
+                    "limits.cpu": quantity(q.limits_cpu), "limits.memory": quantity(q.limits_memory),
+                    "pods": float(q.pods)}
+            for key, field in keys.items():
+                need = sum(s.minimum_footprint()[key] for s in services)
+                if need > have[key]:
+                    shown = f"{need / 2**30:.1f}Gi" if "memory" in key else f"{need:g}"
+                    raise FieldError(f"eks.namespaces.{ns}.quota.{field}",
+                                     f"the services in {ns} need {shown} at their minimum replicas "
+                                     "(with sidecars and migration pods); raise the quota")
+
+    def _no_overlapping_routes(self) -> None:
+        claimed: dict[str, str] = {}
+        health = self.edge.gateway.health_check_path
+        for name, svc in sorted(self.services.items()):
+            if not svc.exposed:
+                continue
+            prefix = svc.prefix(name)
+            for other_prefix, other in claimed.items():
+                if (prefix + "/").startswith(other_prefix + "/") or (other_prefix + "/").startswith(prefix + "/"):
+                    raise FieldError(f"services.{name}.pathPrefix",
+                                     f"{prefix} overlaps {other_prefix} of service {other}")
+            if (health + "/").startswith(prefix + "/"):
+                raise FieldError(f"services.{name}.pathPrefix", f"{prefix} would take the health route {health}")
+            claimed[prefix] = name
 
     @property
     def preset(self) -> Preset:

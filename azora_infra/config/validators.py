@@ -28,3 +28,17 @@ def email_addresses(values: tuple[str, ...]) -> tuple[str, ...]:
         if not EMAIL.match(address):
             raise ValueError(f"{address!r} is not an e-mail address")
     return values
+
+#: Kubernetes quantity suffixes -> multipliers (binary and decimal; ``m`` is milli)
+_QUANTITY_UNITS = {"": 1.0, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+                   "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}
+QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+
+
+def quantity(value: str) -> float:
+    """A Kubernetes quantity as a number (CPU in cores, memory in bytes): ``250m`` -> 0.25,
+    ``512Mi`` -> 536870912."""
+    match = QUANTITY.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
+    return float(match.group(1)) * _QUANTITY_UNITS[match.group(2) or ""]

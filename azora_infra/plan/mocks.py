@@ -335,6 +335,10 @@ def _random_password(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) ->
     return {"result": ("Mock" + _digest(rid, n=64))[:length]}
 
 
+def _ecr_repository(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{rid}", "registryId": ACCOUNT_ID}
+
+
 def _vpc(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
     return {"defaultSecurityGroupId": "sg-" + _digest(rid, "default"),
             "mainRouteTableId": "rtb-" + _digest(rid, "main"),
@@ -406,6 +410,7 @@ SPECIAL: dict[str, Handler] = {
     "aws:backup/vault:Vault": _backup_vault,
     "aws:backup/plan:Plan": _backup_plan,
     "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ecr/repository:Repository": _ecr_repository,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
     "aws:cognito/userPool:UserPool": _user_pool,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,5 +98,13 @@ class PulumiProject:
             elif isinstance(value, bool):
                 config[full] = "true" if value else "false"
             else:
-                config[full] = json.dumps(value)
+                # YAML reads an unquoted 2025-10-01 as a date: the engine passes it as text
+                config[full] = json.dumps(value, default=_scalar_text)
         return config, [k if ":" in k else f"{self.name}:{k}" for k in secret_keys]
+
+
+def _scalar_text(value: object) -> str:
+    """YAML scalars JSON cannot encode (dates, timestamps) as their ISO text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"config value of type {type(value).__name__} cannot be passed to a program")
