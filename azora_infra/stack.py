@@ -26,6 +26,7 @@ from components.network import RegionalNetwork, RegionalNetworkArgs
 
 from .compose.alerting import alerting_outputs, build_alerting
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
+from .compose.chaos import RegionChaos, build_chaos, chaos_outputs
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
@@ -59,6 +60,8 @@ class RegionStack:
     #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
     lb_controller: LoadBalancerController | None = None
     service_bindings: TargetGroupBindings | None = None
+    #: AWS FIS experiment templates and (staging) the daily random run (None: `azora:chaos` off)
+    chaos: RegionChaos | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -79,6 +82,7 @@ class RegionStack:
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
+            **chaos_outputs(self.chaos),
         }
 
 
@@ -134,11 +138,14 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     cache = build_cache(cfg, stack, provider, keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
+    # FIS templates after everything they target; stopped by in-region alarms (compose/chaos.py)
+    chaos = build_chaos(cfg, stack, provider, keys, kube, database, cache, edge,
+                        alert_actions=[alerts.ticket_topic_arn])
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings)
+                       service_bindings=service_bindings, chaos=chaos)
 
 
 def export(region_stack: RegionStack) -> None:

@@ -11,6 +11,7 @@ from .alerting import AlertingConfig, check_pager_url
 from .backup import BackupConfig
 from .base import ConfigModel, FieldError
 from .cache import CacheConfig
+from .chaos import ChaosConfig
 from .database import DatabaseConfig
 from .dns import DnsConfig
 from .edge import EdgeConfig
@@ -45,6 +46,7 @@ class StackConfig(ConfigModel):
     eks: EksConfig = Field(default_factory=EksConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    chaos: ChaosConfig = Field(default_factory=ChaosConfig)
     #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
     pager_url: str | None = Field(default=None, repr=False)
 
@@ -73,6 +75,19 @@ class StackConfig(ConfigModel):
                              "`pulumi config set --secret azora:pagerUrl <events URL>`")
         if self.pager_url and not self.alerting.uses_pager:
             raise FieldError("pagerUrl", "is set but no azora:alerting severity names a pager")
+        return self
+
+    @model_validator(mode="after")
+    def _chaos(self) -> StackConfig:
+        """Prod keeps its templates but runs none on a schedule unless a reason is given; the AZ
+        faults hit an AZ of this stack."""
+        if (self.environment is Environment.PROD and self.chaos.schedule_enabled(self.preset.chaos)
+                and self.chaos.allow_in_prod is None):
+            raise FieldError("chaos.schedule.enabled", "a prod stack runs no scheduled chaos experiments unless "
+                             "azora:chaos.allowInProd.reason says why (and who approved it)")
+        az = self.chaos.availability_zone
+        if az is not None and az not in self.azs:
+            raise FieldError("chaos.availabilityZone", f"{az} is not one of this stack's zones ({', '.join(self.azs)})")
         return self
 
     @model_validator(mode="after")
