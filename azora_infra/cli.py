@@ -9,10 +9,10 @@ import traceback
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import chaos, check, dr, plan, report, validate
+from .commands import chaos, check, dr, load_test, plan, report, validate
 from .commands.common import EXIT_ERROR, CommandError
 
-COMMANDS = (plan, validate, report, check, dr, chaos)
+COMMANDS = (plan, validate, report, check, dr, chaos, load_test)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
+from components.load_test import LoadTest
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
 from .compose.alerting import alerting_outputs, build_alerting
@@ -31,6 +32,7 @@ from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
 from .compose.kubernetes import build_kubernetes, kubernetes_outputs
+from .compose.load_test import build_load_test, load_test_outputs
 from .config import StackConfig
 from .provider import region_provider
 
@@ -62,6 +64,8 @@ class RegionStack:
     service_bindings: TargetGroupBindings | None = None
     #: AWS FIS experiment templates and (staging) the daily random run (None: `azora:chaos` off)
     chaos: RegionChaos | None = None
+    #: the k6 load test (staging with `azora:loadTest.enabled`)
+    load_test: LoadTest | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -83,6 +87,7 @@ class RegionStack:
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
             **chaos_outputs(self.chaos),
+            **load_test_outputs(self.load_test),
         }
 
 
@@ -145,7 +150,8 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings, chaos=chaos)
+                       service_bindings=service_bindings, chaos=chaos,
+                       load_test=build_load_test(cfg, kube))
 
 
 def export(region_stack: RegionStack) -> None:

@@ -19,7 +19,7 @@ import pytest
 from azora_infra.ops.aws import Aws
 from azora_infra.ops.verify import RESTORE_CHECK, WRITER_CHECK
 from tests.standins.aws import StandInServer
-from tests.standins.postgres import PostgresStandIn, TestCa
+from tests.standins.postgres import LocalCa, PostgresStandIn
 
 REGIONS = {"africa": "af-south-1", "europe": "eu-west-1", "asia": "ap-southeast-1"}
 PASSWORD = "correct-horse-battery-1"
@@ -68,7 +68,7 @@ class Pg:
 
 @pytest.fixture(scope="session")
 def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pg]:
-    ca = TestCa(tmp_path_factory.mktemp("pg-tls"))
+    ca = LocalCa(tmp_path_factory.mktemp("pg-tls"))
     holder: dict[str, Any] = {}
 
     def answer(host: str, sql: str) -> tuple[list[str], list[list[Any]]]:

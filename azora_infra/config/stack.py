@@ -17,6 +17,7 @@ from .dns import DnsConfig
 from .edge import EdgeConfig
 from .eks import EksConfig
 from .kms import KmsConfig
+from .load_test import LoadTestConfig
 from .network import NetworkConfig
 from .presets import PRESETS, Environment, Preset
 from .tags import TagsConfig
@@ -47,6 +48,7 @@ class StackConfig(ConfigModel):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     chaos: ChaosConfig = Field(default_factory=ChaosConfig)
+    load_test: LoadTestConfig = Field(default_factory=LoadTestConfig)
     #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
     pager_url: str | None = Field(default=None, repr=False)
 
@@ -85,6 +87,14 @@ class StackConfig(ConfigModel):
                 and self.chaos.allow_in_prod is None):
             raise FieldError("chaos.schedule.enabled", "a prod stack runs no scheduled chaos experiments unless "
                              "azora:chaos.allowInProd.reason says why (and who approved it)")
+        if self.load_test.enabled:
+            if self.environment is not Environment.STAGING:
+                raise FieldError("loadTest.enabled", f"load tests (up to 10,000 virtual users) run in staging only, "
+                                 f"not in {self.environment.value}")
+            if not self.load_test.target_url:
+                raise FieldError("loadTest.targetUrl", "is required when the load test is enabled")
+            if not self.eks.enabled:
+                raise FieldError("loadTest.enabled", "the load test runs in the stack's EKS cluster: enable azora:eks")
         az = self.chaos.availability_zone
         if az is not None and az not in self.azs:
             raise FieldError("chaos.availabilityZone", f"{az} is not one of this stack's zones ({', '.join(self.azs)})")

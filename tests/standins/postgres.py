@@ -29,7 +29,7 @@ Answer = Callable[[str, str], tuple[list[str], list[list[Any]]]]
 _OIDS = {bool: 16, int: 20, str: 25}
 
 
-class TestCa:
+class LocalCa:
     """A test CA that issues server certificates for the exact host name a client asks for (SNI),
     as RDS's CA issues one per endpoint."""
 
@@ -112,7 +112,7 @@ def _text(value: Any) -> bytes:
 
 
 class PostgresStandIn:
-    def __init__(self, ca: TestCa, users: dict[str, str], answer: Answer) -> None:
+    def __init__(self, ca: LocalCa, users: dict[str, str], answer: Answer) -> None:
         self.ca = ca
         self.users = users
         self.answer = answer
