@@ -255,3 +255,18 @@ def test_outputs_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "not the JSON of `pulumi stack output --json`" in capsys.readouterr().err
     assert cli.main(["dr", "status", "--outputs", str(tmp_path / "missing-dir")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_the_real_entry_point_reaches_the_endpoint_of_aws_endpoint_url(deployment: Deployment) -> None:
+    """`azora-infra dr status` as a user runs it (new process, real clock, boto3's endpoint setting)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AWS_ENDPOINT_URL": deployment.server.url, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing"}
+    out = subprocess.run([sys.executable, "-m", "azora_infra", "dr", "status", "--env", "prod", "--outputs",
+                          str(deployment.outputs_dir)], capture_output=True, text=True, env=env, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Aurora global cluster azora-global: available, writer in af-south-1" in out.stdout
