@@ -25,6 +25,7 @@ from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
+from components.load_test import LoadTest
 from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.posture import SecurityPosture
 from components.service import AzoraService
@@ -32,12 +33,14 @@ from components.service import AzoraService
 from .compose.alerting import alerting_outputs, build_alerting
 from .compose.audit import audit_outputs, build_audit
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
+from .compose.chaos import RegionChaos, build_chaos, chaos_outputs
 from .compose.cost import RegionCost, build_cost, cost_outputs, export_bucket_arns
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
 from .compose.identity import build_identity, identity_outputs
 from .compose.kubernetes import RegionKubernetes, build_kubernetes, kubernetes_outputs
+from .compose.load_test import build_load_test, load_test_outputs
 from .compose.ownership import OwnerProviders, owner_providers
 from .compose.posture import build_posture, posture_outputs
 from .compose.services import build_services, services_outputs
@@ -85,6 +88,10 @@ class RegionStack:
     kubernetes: RegionKubernetes | None = None
     #: `azora:services`, one `AzoraService` each
     services: dict[str, AzoraService] | None = None
+    #: AWS FIS experiment templates and (staging) the daily random run (None: `azora:chaos` off)
+    chaos: RegionChaos | None = None
+    #: the k6 load test (staging with `azora:loadTest.enabled`)
+    load_test: LoadTest | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -110,6 +117,8 @@ class RegionStack:
             **identity_outputs(self.identity),
             **(cost_outputs(self.cost) if self.cost is not None else {}),
             **services_outputs(self.services or {}),
+            **chaos_outputs(self.chaos),
+            **load_test_outputs(self.load_test),
         }
 
 
@@ -174,12 +183,16 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     identity = build_identity(cfg, stack, owners.of("identity"), edge, audit)
     # the services last: their secrets may name the cache's application secret
     services = build_services(cfg, stack, provider, keys, kube, cache)
+    # FIS templates after everything they target; stopped by in-region alarms (compose/chaos.py)
+    chaos = build_chaos(cfg, stack, provider, keys, kube, database, cache, edge,
+                        alert_actions=[alerts.ticket_topic_arn])
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
                        owners=owners, audit=audit, posture=posture, identity=identity, cost=cost,
-                       gateway=kube.gateway, kubernetes=kube, services=services)
+                       gateway=kube.gateway, kubernetes=kube, services=services, chaos=chaos,
+                       load_test=build_load_test(cfg, kube))
 
 
 def export(region_stack: RegionStack) -> None:

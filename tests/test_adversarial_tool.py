@@ -407,6 +407,19 @@ def test_bad_stack_names_are_refused_by_every_command(tmp_path: Path, capsys: py
         run_plan(name, program)
 
 
+@pytest.mark.parametrize("command", [["dr", "restore", "--data-class", "personal", "--to-time", "latest"],
+                                     ["chaos", "report"], ["load-test"]])
+def test_bad_stack_names_are_refused_by_the_ops_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                         command: list[str]) -> None:
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "africa.json").write_text(json.dumps({"region": "af-south-1", "environment": "prod"}))
+    for name in ("./../../evil", "a\0b", "afríca"):
+        assert cli_main([*command, "--stack", name, "--outputs", str(outputs)]) == 2
+        line = _one_line_error(capsys, command[0])
+        assert "stack name" in line and "is not valid" in line, line
+
+
 def test_bad_stack_file_names_are_refused_by_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     program = write_program(tmp_path / "p", {"dev": {}})
     shutil.copy(program / "Pulumi.dev.yaml", program / "Pulumi.dev copy.yaml")

@@ -44,7 +44,16 @@ SCOPED_BY: dict[str, tuple[str, ...]] = {
 }
 SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn")
 #: Mutating actions an identity policy may allow on "Resource": "*" (none today); each with why.
-MUTATING_ON_ANY_RESOURCE: dict[str, str] = {}
+#: mutating actions that IAM only grants on "Resource": "*" (the Service Authorization Reference lists
+#: no resource type for them) -> the condition key a statement must then carry to scope them, or
+#: None where the action has no scoping key at all. Each is needed by a named component.
+MUTATING_ON_ANY_RESOURCE: dict[str, str | None] = {
+    # FIS experiment logging (components/chaos.py): vended-log delivery to the experiment log group
+    "logs:CreateLogDelivery": None,
+    "logs:PutResourcePolicy": None,
+    # FIS API throttling (components/chaos.py): only for that FIS action and those target roles
+    "ec2:InjectApiError": "ec2:FisActionId",
+}
 
 
 @pytest.fixture(scope="module", params=sorted(STACKS))
@@ -282,8 +291,10 @@ def _problems(doc: PolicyDoc) -> list[str]:
         if principal in ("*", {"AWS": "*"}) and not s.get("Condition"):
             out.append(f"{where}: allows everyone without a condition")
         if doc.is_identity_policy and "*" in as_list(s.get("Resource")):
+            keys = _condition_keys(s)
             out += [f'{where}: {a} on "Resource": "*"' for a in actions
-                    if mutates(a) and a not in MUTATING_ON_ANY_RESOURCE]
+                    if mutates(a) and not (a in MUTATING_ON_ANY_RESOURCE and (
+                        MUTATING_ON_ANY_RESOURCE[a] is None or MUTATING_ON_ANY_RESOURCE[a] in keys))]
     return out
 
 
@@ -311,5 +322,9 @@ def test_whole_plan_rules_catch_what_they_hunt() -> None:
                                                               "Resource": "arn:aws:sns:x"}))
     assert _problems(doc(role_policy, {"NotAction": "iam:*", "Resource": "*"}))
     assert not _problems(doc(role_policy, {"Action": ["ec2:DescribeVpcs"], "Resource": "*"}))
+    # an action IAM grants only on "*" still needs its scoping condition where one exists
+    assert _problems(doc(role_policy, {"Action": "ec2:InjectApiError", "Resource": "*"}))
+    assert not _problems(doc(role_policy, {"Action": "ec2:InjectApiError", "Resource": "*", "Condition": {
+        "ForAnyValue:StringEquals": {"ec2:FisActionId": ["aws:fis:inject-api-throttle-error"]}}}))
     assert not _problems(doc("aws:kms/key:Key", {"Principal": {"AWS": "arn:aws:iam::1:root"},
                                                   "Action": ["kms:DisableKey"], "Resource": "*"}))

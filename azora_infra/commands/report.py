@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from ..plan import Plan
-from ..reports.resilience import build_report, render_markdown, render_text
-from .common import EXIT_FAILED, EXIT_OK, add_stack_arguments, emit, get_plan, to_json
+from ..reports.resilience import DrillError, build_report, render_markdown, render_text
+from .common import EXIT_FAILED, EXIT_OK, CommandError, add_stack_arguments, emit, get_plan, to_json
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "See docs/resilience-report.md.")
     add_stack_arguments(p, plan_file="read a saved plan (azora-infra plan --format json) instead of planning")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--drill", type=Path, default=None,
+                   help="a DR drill report (azora-infra dr drill --report): measured RTO/RPO beside the model")
     p.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any figure misses its target")
     p.add_argument("--output", type=Path, default=None, help="write to FILE instead of stdout")
     p.set_defaults(func=run)
@@ -32,7 +35,16 @@ def _load(args: argparse.Namespace) -> tuple[Plan, str]:
 
 def run(args: argparse.Namespace) -> int:
     plan, source = _load(args)
-    report = build_report(plan, source)
+    drill = None
+    if args.drill is not None:
+        try:
+            drill = json.loads(args.drill.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CommandError(f"{args.drill}: cannot read the drill report ({err})") from None
+    try:
+        report = build_report(plan, source, drill)
+    except DrillError as err:
+        raise CommandError(f"{args.drill}: {err}") from None
     if args.format == "json":
         text = to_json(report.to_dict())
     elif args.format == "markdown":

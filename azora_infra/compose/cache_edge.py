@@ -92,6 +92,8 @@ def cache_edge_outputs(cache: RegionalCache | None, edge: RegionalEdge | None) -
     if cache is not None:
         if cache.global_replication_group_id is not None:
             out["cacheGlobalReplicationGroupId"] = cache.global_replication_group_id
+        # this region's member of the global datastore (`azora-infra dr` promotes it by this id)
+        out["cacheReplicationGroupId"] = cache.replication_group_id
         out["cacheConfigurationEndpoint"] = cache.configuration_endpoint
         out["cacheAppSecretArn"] = cache.app_secret_arn
     if edge is not None:

@@ -12,6 +12,7 @@ from .audit import AuditConfig
 from .backup import BackupConfig
 from .base import ConfigModel, FieldError
 from .cache import CacheConfig
+from .chaos import ChaosConfig
 from .cost import CostConfig
 from .database import DatabaseConfig
 from .dns import DnsConfig
@@ -19,6 +20,7 @@ from .edge import EdgeConfig
 from .eks import EksConfig
 from .identity import IdentityConfig
 from .kms import KmsConfig
+from .load_test import LoadTestConfig
 from .network import NetworkConfig
 from .ownership import OwnerConfig, OwnershipConfig
 from .posture import PostureConfig
@@ -52,6 +54,8 @@ class StackConfig(ConfigModel):
     eks: EksConfig = Field(default_factory=EksConfig)
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    chaos: ChaosConfig = Field(default_factory=ChaosConfig)
+    load_test: LoadTestConfig = Field(default_factory=LoadTestConfig)
     #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
     pager_url: str | None = Field(default=None, repr=False)
     ownership: OwnershipConfig = Field(default_factory=OwnershipConfig)
@@ -117,6 +121,27 @@ class StackConfig(ConfigModel):
             if owner.service == default.service and owner.identity != default.identity:
                 raise FieldError(f"ownership.{part}", f"service {owner.service!r} is azora:tags.service, owned "
                                  "there by another team, cost center or customer: a service has one owner")
+        return self
+
+    @model_validator(mode="after")
+    def _chaos(self) -> StackConfig:
+        """Prod keeps its templates but runs none on a schedule unless a reason is given; the AZ
+        faults hit an AZ of this stack."""
+        if (self.environment is Environment.PROD and self.chaos.schedule_enabled(self.preset.chaos)
+                and self.chaos.allow_in_prod is None):
+            raise FieldError("chaos.schedule.enabled", "a prod stack runs no scheduled chaos experiments unless "
+                             "azora:chaos.allowInProd.reason says why (and who approved it)")
+        if self.load_test.enabled:
+            if self.environment is not Environment.STAGING:
+                raise FieldError("loadTest.enabled", f"load tests (up to 10,000 virtual users) run in staging only, "
+                                 f"not in {self.environment.value}")
+            if not self.load_test.target_url:
+                raise FieldError("loadTest.targetUrl", "is required when the load test is enabled")
+            if not self.eks.enabled:
+                raise FieldError("loadTest.enabled", "the load test runs in the stack's EKS cluster: enable azora:eks")
+        az = self.chaos.availability_zone
+        if az is not None and az not in self.azs:
+            raise FieldError("chaos.availabilityZone", f"{az} is not one of this stack's zones ({', '.join(self.azs)})")
         return self
 
     @model_validator(mode="after")

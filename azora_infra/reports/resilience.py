@@ -579,7 +579,55 @@ def _availability_figure(plan: Plan, dns: _Dns, home: str | None) -> Figure:
                   model, srcs, notes)
 
 
-def build_report(plan: Plan, source: str = "offline plan") -> Report:
+DRILL_KIND = "azora-dr-drill"
+
+
+class DrillError(ValueError):
+    """The drill report is not one `azora-infra dr drill --report` wrote."""
+
+
+def check_drill(doc: Any) -> dict[str, Any]:
+    if not isinstance(doc, dict) or doc.get("kind") != DRILL_KIND or doc.get("formatVersion") != 1:
+        raise DrillError("not a DR drill report (expected the JSON of `azora-infra dr drill --report`)")
+    measured = doc.get("measured")
+    if not isinstance(measured, dict) or not {"switchover", "restore"} <= set(measured):
+        raise DrillError("the drill report has no measured switchover and restore")
+    return doc
+
+
+def _drill_figures(drill: dict[str, Any], modelled_rto: float | None) -> list[Figure]:
+    """Measured RTO/RPO from a drill, beside the modelled ones."""
+    when = f"{drill.get('environment', '?')} drill of {drill.get('startedAt', '?')}"
+    figures: list[Figure] = []
+    labels = {"switchover": ("Region switchover", "request -> new writer verified by a write check",
+                             "target's replication lag before the move (a switchover itself loses nothing)"),
+              "switchback": ("Switch back", "request -> old writer verified again", "lag before the move"),
+              "restore": ("Point-in-time restore", "restore request -> restored cluster answered a query",
+                          "time of the restore - restore point (latest restorable time)")}
+    for part, (title, rto_model, rpo_model) in labels.items():
+        m = drill["measured"].get(part)
+        if not isinstance(m, dict):
+            continue
+        for kind, target_key, model in (("rto", "rto_s", rto_model), ("rpo", "rpo_s", rpo_model)):
+            value = m.get(f"{kind}Seconds")
+            target = TARGETS[target_key]
+            ok = isinstance(value, (int, float)) and value < target and (kind == "rpo" or m.get("verified") is True)
+            notes = [] if m.get("verified") else ["not verified: the drill's check did not pass"]
+            if kind == "rto" and part == "switchover" and modelled_rto is not None and isinstance(value, (int, float)):
+                notes.append(f"modelled regional RTO {_fmt_seconds(modelled_rto)} (rto.region); measured "
+                             f"{_fmt_seconds(float(value))}: the writer move only, DNS detection and the "
+                             "failover decision are not part of a planned switchover")
+            figures.append(Figure(
+                f"drill.{kind}.{part}", f"{title} {kind.upper()} (measured)",
+                float(value) if isinstance(value, (int, float)) else None, "s",
+                _fmt_seconds(float(value)) if isinstance(value, (int, float)) else "n/a",
+                f"< {target // 60} min", PASS if ok else MISS,
+                f"measured by `azora-infra dr drill` ({when}): {model if kind == 'rpo' else rto_model}",
+                notes=notes))
+    return figures
+
+
+def build_report(plan: Plan, source: str = "offline plan", drill: dict[str, Any] | None = None) -> Report:
     home = _home_region(plan)
     glob = _Global(members=[*plan.of_type(GLOBAL_CLUSTER),
                             *[r for r in plan.of_type(RDS_CLUSTER) if r.inputs.get("globalClusterIdentifier")]])
@@ -590,6 +638,9 @@ def build_report(plan: Plan, source: str = "offline plan") -> Report:
     figures.append(_restore_test_figure(plan))
     figures.append(_rto_figure(dns, glob))
     figures.append(_availability_figure(plan, dns, home))
+    if drill is not None:
+        rto = next((f.value for f in figures if f.id == "rto.region"), None)
+        figures += _drill_figures(check_drill(drill), rto)
     return Report(stack=plan.stack, region=home, source=source, figures=figures)
 
 
