@@ -18,18 +18,21 @@ from components.backup import RegionalBackup
 from components.cache import RegionalCache
 from components.edge import RegionalEdge, TargetGroupBindings
 from components.eks import EksCluster
+from components.incidents import IncidentResponse
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
 from components.lb_controller import LoadBalancerController
 from components.network import RegionalNetwork, RegionalNetworkArgs
 
-from .compose.alerting import alerting_outputs, build_alerting
+from .compose.alerting import alerting_outputs, build_alerting, build_route53_alerting
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
 from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
+from .compose.incidents import build_incidents, incident_plan_arns, incidents_outputs
 from .compose.kubernetes import build_kubernetes, kubernetes_outputs
+from .compose.observability import RegionObservability, RegionParts, build_observability, observability_outputs
 from .config import StackConfig
 from .provider import region_provider
 
@@ -59,6 +62,12 @@ class RegionStack:
     #: the AWS Load Balancer Controller and the edge's TargetGroupBindings (None without EKS)
     lb_controller: LoadBalancerController | None = None
     service_bindings: TargetGroupBindings | None = None
+    #: the page and ticket topics in us-east-1 (the Route 53 health-check alarm's region)
+    route53_alerts: AlertTopics | None = None
+    #: Incident Manager (the primary stack only: one per account)
+    incidents: IncidentResponse | None = None
+    #: alarms, SLO burn-rate alerts, canary, alerting events, telemetry, dashboards
+    observability: RegionObservability | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -75,10 +84,12 @@ class RegionStack:
             "cacheSubnetGroupName": self.network.cache_subnet_group_name,
             "kmsKeyArns": self.keys.key_arns,
             **dns_backup_outputs(self.dns, self.backup),
-            **alerting_outputs(self.alerts),
+            **alerting_outputs(self.alerts, self.route53_alerts),
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
+            **incidents_outputs(self.incidents),
+            **observability_outputs(self.observability),
         }
 
 
@@ -134,11 +145,19 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     cache = build_cache(cfg, stack, provider, keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
+    # the operating layer: alarms (page ones open incidents), SLOs, canary, telemetry, dashboards
+    route53_alerts = build_route53_alerting(cfg, stack, provider)
+    incidents = build_incidents(cfg, stack, provider, alerts)
+    observability = build_observability(cfg, stack, provider, RegionParts(
+        keys=keys, network=network, alerts=alerts, route53_alerts=route53_alerts, edge=edge, dns=dns,
+        database=database, cache=cache, kube=kube,
+        incident_plans=incident_plan_arns(cfg, incidents, database.primary_ref)))
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
-                       service_bindings=service_bindings)
+                       service_bindings=service_bindings, route53_alerts=route53_alerts, incidents=incidents,
+                       observability=observability)
 
 
 def export(region_stack: RegionStack) -> None:

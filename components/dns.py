@@ -90,7 +90,9 @@ class RegionalEndpointArgs:
     #: at least 3 of Route 53's health-checker regions
     checker_regions: Sequence[str] = ("eu-west-1", "ap-southeast-1", "us-east-1")
     measure_latency: bool = True
-    #: CloudWatch alarm (in us-east-1) on the health check, to an encrypted SNS topic
+    #: CloudWatch alarm (in us-east-1) on the health check, to an encrypted SNS topic with
+    #: ``alarm_emails`` (the Azora stacks pass False: `RegionAlarms` alarms on the check, to the
+    #: page topic in us-east-1)
     alarms: bool = True
     alarm_evaluation_periods: int = 1
     alarm_emails: Sequence[str] = ()
@@ -115,6 +117,10 @@ class RegionalEndpointArgs:
             raise ValueError("RegionalEndpoint: at least 3 distinct checker regions are required")
         if not self.health_check_path.startswith("/"):
             raise ValueError("RegionalEndpoint: health_check_path must start with '/'")
+        if self.alarms and not self.alarm_emails:
+            raise ValueError("RegionalEndpoint: alarms=True creates a topic for alarm_emails, and there are none: "
+                             "it would reach nobody (pass alarm_emails, or alarms=False and alarm on the health "
+                             "check elsewhere, e.g. components.alarms.RegionAlarms)")
 
     @property
     def detection_seconds(self) -> int:

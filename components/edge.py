@@ -369,6 +369,7 @@ class RegionalEdge(AzoraComponent):
         self.http_listener_arn: pulumi.Output[str] = self.http_listener.arn
         self.security_group_id: pulumi.Output[str] = self.security_group.id
         self.target_group_arns: dict[str, pulumi.Output[str]] = {k: t.arn for k, t in self.target_groups.items()}
+        self.target_group_arn_suffixes = {k: t.arn_suffix for k, t in self.target_groups.items()}
         self.web_acl_arn: pulumi.Output[str] = self.web_acl.arn
         self.certificate_arn: pulumi.Output[str] = pulumi.Output.from_input(certificate_arn)
         self.access_log_bucket: pulumi.Output[str] = bucket_id

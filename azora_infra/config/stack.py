@@ -15,8 +15,10 @@ from .database import DatabaseConfig
 from .dns import DnsConfig
 from .edge import EdgeConfig
 from .eks import EksConfig
+from .incidents import IncidentsConfig
 from .kms import KmsConfig
 from .network import NetworkConfig
+from .observability import ObservabilityConfig
 from .presets import PRESETS, Environment, Preset
 from .tags import TagsConfig
 
@@ -47,6 +49,8 @@ class StackConfig(ConfigModel):
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     #: the pager's events URL (a secret: `pulumi config set --secret azora:pagerUrl ...`)
     pager_url: str | None = Field(default=None, repr=False)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
 
     @field_validator("region")
     @classmethod
@@ -73,6 +77,20 @@ class StackConfig(ConfigModel):
                              "`pulumi config set --secret azora:pagerUrl <events URL>`")
         if self.pager_url and not self.alerting.uses_pager:
             raise FieldError("pagerUrl", "is set but no azora:alerting severity names a pager")
+        return self
+
+    @model_validator(mode="after")
+    def _operations(self) -> StackConfig:
+        """Prometheus scrapes the cluster; Incident Manager's people live in the primary stack."""
+        if self.observability.prometheus.enabled and not self.eks.enabled:
+            raise FieldError("observability.prometheus.enabled", "needs azora:eks.enabled (it scrapes the mesh)")
+        inc = self.incidents
+        if inc.enabled and self.is_primary and ("page" not in inc.escalation or not inc.contacts):
+            raise FieldError("incidents", "the primary stack creates Incident Manager: it needs contacts and an "
+                             "escalation for page (page alarms open incidents)")
+        if not self.is_primary and inc.defines_people:
+            raise FieldError("incidents", "contacts and escalation belong in the primary stack's file (Incident "
+                             "Manager is one per account); a secondary only sets enabled")
         return self
 
     @model_validator(mode="after")
