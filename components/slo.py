@@ -173,8 +173,10 @@ class SloAlarms(AzoraComponent):
         a = self._args
         key = slo_alert_key(slo.key, alert.key)
         name = alarm_name(a.name_prefix, key)
-        rule = pulumi.Output.all(long_.name, short.name).apply(
-            lambda names: f'ALARM("{names[0]}") AND ALARM("{names[1]}")')
+        # the children's names are known strings: the rule is known at preview (the pack joins on it)
+        long_name = alarm_name(a.name_prefix, slo_window_key(slo.key, alert.key, alert.long_window))
+        short_name = alarm_name(a.name_prefix, slo_window_key(slo.key, alert.key, alert.short_window))
+        rule = f'ALARM("{long_name}") AND ALARM("{short_name}")'
         composite = aws.cloudwatch.CompositeAlarm(
             self.child_name(key.removeprefix("slo-")), alarm_name=name, alarm_rule=rule,
             alarm_description=(f"{slo.title}: the error budget ({budget:.6g} of events, 30 days) burns at "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pulumi_policy import Policy
 
 from . import (  # noqa: F401 - importing a theme module registers its rules
+    alarms,
     backup,
     cloudtrail,
     data_loss,
