@@ -114,6 +114,10 @@ def cache_node_ids(replication_group_id: str, shards: int, replicas_per_shard: i
             for s in range(1, shards + 1) for n in range(1, replicas_per_shard + 2)]
 
 
+def _node(nodes: pulumi.Output[list[str]], index: int) -> pulumi.Output[str]:
+    return nodes.apply(lambda ids: ids[index])
+
+
 def description(d: AlarmDefinition, runbook_base: str, extra: str = "") -> str:
     return (f"{d.title}{extra}. Severity {d.severity}. Runbook: {runbook_path(d.runbook, runbook_base)}")
 
@@ -279,7 +283,7 @@ class RegionAlarms(AzoraComponent):
         d = self._definition(d)
         (metric,) = d.metrics
         series = tuple(SeriesSpec(Metric(f"n{i + 1}", metric.namespace, metric.name, metric.stat),
-                                  {"CacheClusterId": nodes.apply(lambda ids, i=i: ids[i])}) for i in indexes)
+                                  {"CacheClusterId": _node(nodes, i)}) for i in indexes)
         aggregate = d.expression or "MAX"
         expression = f"{aggregate}([{', '.join(s.metric.id for s in series)}])"
         queries = [metric_query(s.metric, s.dimensions, d.period, return_data=False) for s in series]
@@ -307,13 +311,13 @@ class RegionAlarms(AzoraComponent):
                           dimensions=dict(s.dimensions), threshold=d.threshold)
             kwargs["extended_statistic" if s.metric.extended else "statistic"] = s.metric.stat
         region = d.region if d.region and d.region != a.region else None
-        alarm = aws.cloudwatch.MetricAlarm(
+        alarm = aws.cloudwatch.MetricAlarm(  # type: ignore[call-overload]  # kwargs built above
             self.child_name(d.key, *([target_key] if target_key else [])),
             name=name, alarm_description=description(d, a.runbook_base, extra),
             comparison_operator=d.comparison, evaluation_periods=d.evaluation_periods,
             datapoints_to_alarm=d.datapoints_to_alarm, treat_missing_data=d.treat_missing_data,
             actions_enabled=True, alarm_actions=acts.on_alarm(d.severity), ok_actions=acts.on_ok(d.severity),
             tags=alarm_tags(d.key, d.severity, d.criteria), region=region,
-            opts=self.child_opts(), **kwargs)  # type: ignore[arg-type]
+            opts=self.child_opts(), **kwargs)
         self.alarms[name] = alarm
         self.specs.append(AlarmSpec(name, d, d.region or a.region, series, expression, alarm.arn))

@@ -140,8 +140,8 @@ def region_body(args: RegionDashboardArgs) -> pulumi.Output[str]:
             "alarms": [s.arn for s in others if s.region == region]}}, GRID, 2)
     if args.slos:
         layout.text("## Error budget")
-        for spec in args.slos:
-            for widget, width, height in budget_widgets(spec, args.region):
+        for slo in args.slos:
+            for widget, width, height in budget_widgets(slo, args.region):
                 layout.add(widget, width, height)
     for panel, title in PANELS:
         specs = [s for s in args.alarms if s.definition.panel == panel]

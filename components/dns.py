@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .alarm_catalog import runbook_path
 from .base import AzoraComponent
 
 #: Route 53 health checkers run only in these regions (API `HealthCheckRegion`).
@@ -254,7 +255,8 @@ class RegionalEndpoint(AzoraComponent):
             region=us_east,
             name=f"{args.name_prefix}-{args.region}-endpoint-unhealthy",
             alarm_description=(f"{args.fqdn} in {args.region} fails its Route 53 health check: the "
-                               "region is out of latency routing until it recovers"),
+                               "region is out of latency routing until it recovers. "
+                               f"Runbook: {runbook_path('dns-health-check')}"),
             namespace="AWS/Route53",
             metric_name="HealthCheckStatus",
             dimensions={"HealthCheckId": self.health_check.id},

@@ -76,6 +76,10 @@ _ENDPOINT_KEY = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9/_.*{}-]*$")
 
 
+def log_group_name(pattern: str, cluster: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(cluster).apply(lambda c: pattern.format(cluster=c))
+
+
 def usage_pattern(gateway_namespace: str, fields: AccessLogFields, path: str | None) -> str:
     """The JSON filter pattern of a usage metric: gateway access-log lines (of one endpoint)."""
     terms = [f'$.kubernetes.namespace_name = "{gateway_namespace}"', f'{fields.selector(fields.version)} = "*"']
@@ -169,7 +173,7 @@ class ClusterTelemetry(AzoraComponent):
         for kind, (pattern, data_class) in LOG_GROUPS.items():
             groups[kind] = aws.cloudwatch.LogGroup(
                 self.child_name("logs", kind),
-                name=pulumi.Output.from_input(args.cluster_name).apply(lambda c, p=pattern: p.format(cluster=c)),
+                name=log_group_name(pattern, args.cluster_name),
                 retention_in_days=args.log_retention_days[data_class], kms_key_id=args.logs_key_arn,
                 tags={"azora:data-class": data_class}, opts=self.child_opts())
         return groups

@@ -39,7 +39,7 @@ def build_incidents(cfg: StackConfig, stack: str, provider: aws.Provider, alerts
     if not inc.enabled or not cfg.is_primary:
         return None
     chat = cfg.alerting.slack
-    plans = {
+    plans: dict[str, ResponsePlanSpec] = {
         severity: ResponsePlanSpec(
             impact=inc.impact.get(severity, 3), title=TITLES[severity],
             escalation=[EscalationStage(contacts=s.contacts, minutes=s.minutes) for s in stages],

@@ -37,7 +37,7 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
 Severity = Literal["page", "ticket"]
 #: Incident Manager impact per severity (1 critical ... 5 no impact)
-DEFAULT_IMPACT: dict[str, int] = {"page": 1, "ticket": 3}
+DEFAULT_IMPACT: dict[Severity, int] = {"page": 1, "ticket": 3}
 
 
 class ContactConfig(ConfigModel):
@@ -90,7 +90,7 @@ class IncidentsConfig(ConfigModel):
 
     @field_validator("impact")
     @classmethod
-    def _impact(cls, v: dict[str, int]) -> dict[str, int]:
+    def _impact(cls, v: dict[Severity, int]) -> dict[Severity, int]:
         for severity, impact in v.items():
             if not 1 <= impact <= 5:
                 raise ValueError(f"{severity}: impact must be 1 (critical) to 5 (no impact)")

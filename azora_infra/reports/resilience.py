@@ -64,8 +64,9 @@ ASSUMPTIONS: dict[str, dict[str, Any]] = {
     "perRegionAvailability": {"value": 0.999, "source": "model: one region's serving path (ALB + EKS + data) "
                               "available 99.9 %"},
     "meanRegionalIncidentHours": {"value": 2.0, "source": "model: mean duration of a regional incident"},
-    "alarmDeliverySeconds": {"value": DELIVERY_SECONDS, "source": "model: CloudWatch evaluates alarms once a minute on metrics "
-                             "arriving up to a minute late, then SNS and the pager or mail client deliver "
+    "alarmDeliverySeconds": {"value": DELIVERY_SECONDS,
+                             "source": "model: CloudWatch evaluates alarms once a minute on metrics arriving up to "
+                             "a minute late, then SNS and the pager or mail client deliver "
                              "(components/alarm_catalog.py DELIVERY_SECONDS)"},
 }
 
