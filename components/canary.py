@@ -22,6 +22,7 @@ Outputs: ``canary_name``, ``canary_arn``, ``bucket_name``, ``role_arn``, ``steps
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -145,8 +146,6 @@ class ApiCanaryArgs:
     protect: bool = False
 
     def validate(self) -> None:
-        import re
-
         if not re.fullmatch(r"[a-z0-9_-]{1,255}", self.name):
             raise ValueError(f"ApiCanary: {self.name!r} is not a canary name (lowercase letters, digits, - and _)")
         for path in (self.health_path, self.api_path):

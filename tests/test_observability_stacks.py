@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +195,14 @@ def test_canary_telemetry_and_prometheus_in_every_stack(plans: dict[str, Plan], 
     assert usage == {"requests", "requests.education", "requests.marketplace", "requests.ai"}
     # the DNS and backup components no longer create topics of their own (nobody subscribed to them)
     assert not [t for t in plan.of_type(TOPIC) if t.name in ("dns-endpoint-alarms", "backup-events")]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_alarm_names_a_runbook_that_exists(plans: dict[str, Plan], stack: str) -> None:
+    root = Path(__file__).resolve().parents[1]
+    plan = plans[stack]
+    described = [(a.name, a.inputs["alarmDescription"]) for a in [*plan.of_type(ALARM), *plan.of_type(COMPOSITE)]]
+    described += [(r.name, r.inputs["description"]) for r in plan.of_type(RULE) if "azora:alarm" in r.tags]
+    for name, text in described:
+        (path,) = re.findall(r"(docs/runbooks/[\w.-]+\.md)", text)
+        assert (root / path).is_file(), f"{name}: {path}"
