@@ -21,6 +21,7 @@ from components.edge import RegionalEdge
 from components.eks import EksCluster
 from components.gateway import IngressGateway
 from components.identity import RegionalUserDirectory
+from components.incidents import IncidentResponse
 from components.k8s_baseline import KubernetesBaseline
 from components.karpenter import Karpenter
 from components.kms import RegionKeys, RegionKeysArgs
@@ -30,7 +31,7 @@ from components.network import RegionalNetwork, RegionalNetworkArgs
 from components.posture import SecurityPosture
 from components.service import AzoraService
 
-from .compose.alerting import alerting_outputs, build_alerting
+from .compose.alerting import alerting_outputs, build_alerting, build_route53_alerting
 from .compose.audit import audit_outputs, build_audit
 from .compose.cache_edge import build_cache, build_edge, cache_edge_outputs
 from .compose.chaos import RegionChaos, build_chaos, chaos_outputs
@@ -39,8 +40,10 @@ from .compose.database import RegionDatabase, build_database, database_outputs
 from .compose.dns_backup import RegionDns, build_backup, build_dns
 from .compose.dns_backup import outputs as dns_backup_outputs
 from .compose.identity import build_identity, identity_outputs
+from .compose.incidents import build_incidents, incident_plan_arns, incidents_outputs
 from .compose.kubernetes import RegionKubernetes, build_kubernetes, kubernetes_outputs
 from .compose.load_test import build_load_test, load_test_outputs
+from .compose.observability import RegionObservability, RegionParts, build_observability, observability_outputs
 from .compose.ownership import OwnerProviders, owner_providers
 from .compose.posture import build_posture, posture_outputs
 from .compose.services import build_services, services_outputs
@@ -92,6 +95,12 @@ class RegionStack:
     chaos: RegionChaos | None = None
     #: the k6 load test (staging with `azora:loadTest.enabled`)
     load_test: LoadTest | None = None
+    #: the page and ticket topics in us-east-1 (the Route 53 health-check alarm's region)
+    route53_alerts: AlertTopics | None = None
+    #: Incident Manager (the primary stack only: one per account)
+    incidents: IncidentResponse | None = None
+    #: alarms, SLO burn-rate alerts, canary, alerting events, telemetry, dashboards
+    observability: RegionObservability | None = None
 
     def outputs(self) -> dict[str, Any]:
         """What the stack exports (secondaries and ops tooling read these by StackReference)."""
@@ -108,7 +117,7 @@ class RegionStack:
             "cacheSubnetGroupName": self.network.cache_subnet_group_name,
             "kmsKeyArns": self.keys.key_arns,
             **dns_backup_outputs(self.dns, self.backup),
-            **alerting_outputs(self.alerts),
+            **alerting_outputs(self.alerts, self.route53_alerts),
             **kubernetes_outputs(self.eks),
             **database_outputs(self.database),
             **cache_edge_outputs(self.cache, self.edge),
@@ -119,6 +128,8 @@ class RegionStack:
             **services_outputs(self.services or {}),
             **chaos_outputs(self.chaos),
             **load_test_outputs(self.load_test),
+            **incidents_outputs(self.incidents),
+            **observability_outputs(self.observability),
         }
 
 
@@ -172,27 +183,41 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     cache = build_cache(cfg, stack, owners.of("cache"), keys, network,
                         [kube.eks.node_security_group_id] if kube.eks is not None else [],
                         primary_ref=database.primary_ref)
+    # who is paged: the us-east-1 topics of the health-check alarm, and Incident Manager (the
+    # primary's response plans; a secondary reads them from the primary's exports)
+    route53_alerts = build_route53_alerting(cfg, stack, provider)
+    incidents = build_incidents(cfg, stack, provider, alerts)
+    incident_plans = incident_plan_arns(cfg, incidents, database.primary_ref)
     # audit, posture, identity and cost: the trail records object events on the buckets holding
     # personal or confidential data (ALB access logs, the cost export); Config, Cognito auth events
-    # and the trail all land in the in-region archive
+    # and the trail all land in the in-region archive; the CIS alarms page and open incidents
     cost = build_cost(cfg, stack, owners, alerts)
     audit = build_audit(cfg, stack, owners.of("audit"), alerts,
-                        data_bucket_arns=[edge.log_bucket.arn, *export_bucket_arns(cost)])
+                        data_bucket_arns=[edge.log_bucket.arn, *export_bucket_arns(cost)],
+                        incident_plan_arn=incident_plans.get("page"))
     posture = build_posture(cfg, stack, owners.of("posture"), alerts, audit,
                             personal_bucket_names=[edge.access_log_bucket])
     identity = build_identity(cfg, stack, owners.of("identity"), edge, audit)
     # the services last: their secrets may name the cache's application secret
     services = build_services(cfg, stack, provider, keys, kube, cache)
-    # FIS templates after everything they target; stopped by in-region alarms (compose/chaos.py)
+    # the operating layer: alarms (page ones open incidents), SLOs, canary, telemetry, dashboards
+    observability = build_observability(cfg, stack, provider, RegionParts(
+        keys=keys, network=network, alerts=alerts, route53_alerts=route53_alerts, edge=edge, dns=dns,
+        database=database, cache=cache, kube=kube, incident_plans=incident_plans,
+        other_alarm_arns=[a.arn for a in audit.alarms.values()] if audit is not None else []))
+    # FIS templates after everything they target; stopped by the SLO fast-burn (page) alarms and
+    # the component's own ALB guard (compose/chaos.py)
     chaos = build_chaos(cfg, stack, provider, keys, kube, database, cache, edge,
-                        alert_actions=[alerts.ticket_topic_arn])
+                        alert_actions=[alerts.ticket_topic_arn],
+                        slo_alarm_arns=observability.stop_alarm_arns() if observability is not None else None)
     return RegionStack(config=cfg, stack=stack, provider=provider, keys=keys, network=network,
                        dns=dns, backup=backup, alerts=alerts, eks=kube.eks, karpenter=kube.karpenter,
                        baseline=kube.baseline,
                        database=database, cache=cache, edge=edge, lb_controller=kube.lb_controller,
                        owners=owners, audit=audit, posture=posture, identity=identity, cost=cost,
                        gateway=kube.gateway, kubernetes=kube, services=services, chaos=chaos,
-                       load_test=build_load_test(cfg, kube))
+                       load_test=build_load_test(cfg, kube), route53_alerts=route53_alerts, incidents=incidents,
+                       observability=observability)
 
 
 def export(region_stack: RegionStack) -> None:

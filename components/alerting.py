@@ -80,6 +80,9 @@ class AlertTopicsArgs:
     key_deletion_window_days: int = 30
     #: Pulumi `protect` on the key: its deletion would silence every alarm of the region
     protect: bool = True
+    #: create the topics in ``region`` with pulumi-aws v7's per-resource ``region`` instead of the
+    #: provider's (e.g. us-east-1, where Route 53 health-check alarms must notify a local topic)
+    override_region: bool = False
 
     def validate(self) -> None:
         unknown = sorted(set(self.subscribers) - set(SEVERITIES))
@@ -162,6 +165,7 @@ class AlertTopics(AzoraComponent):
         args.validate()
         super().__init__("azora:alerting:AlertTopics", name, provider, opts)
         self._args = args
+        self._region = args.region if args.override_region else None
         self._account = aws.get_caller_identity_output(
             opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
         self.key = self._key()
@@ -190,10 +194,10 @@ class AlertTopics(AzoraComponent):
             policy=self._account.apply(lambda account: key_policy(
                 account, args.region, args.publishers,
                 [topic_arn(args.region, account, args.name_prefix, s) for s in SEVERITIES])),
-            tags={"azora:key-purpose": "alerts"},
+            tags={"azora:key-purpose": "alerts"}, region=self._region,
             opts=self.child_opts(protect=args.protect))
         aws.kms.Alias(self.child_name("key", "alias"), name=f"alias/{args.name_prefix}/alerts",
-                      target_key_id=key.key_id, opts=self.child_opts())
+                      target_key_id=key.key_id, region=self._region, opts=self.child_opts())
         return key
 
     def _topic(self, severity: str) -> aws.sns.Topic:
@@ -201,9 +205,9 @@ class AlertTopics(AzoraComponent):
         topic = aws.sns.Topic(
             self.child_name(severity), name=f"{args.name_prefix}-{severity}",
             display_name=f"Azora {severity} ({args.region})", kms_master_key_id=self.key.arn,
-            tags={"azora:severity": severity}, opts=self.child_opts())
+            tags={"azora:severity": severity}, region=self._region, opts=self.child_opts())
         aws.sns.TopicPolicy(
-            self.child_name(severity, "policy"), arn=topic.arn,
+            self.child_name(severity, "policy"), arn=topic.arn, region=self._region,
             policy=pulumi.Output.all(topic.arn, self._account).apply(
                 lambda v: topic_policy(v[0], v[1], args.region, args.publishers)),
             opts=self.child_opts())
@@ -212,6 +216,6 @@ class AlertTopics(AzoraComponent):
                 self.child_name(severity, sub.key), topic=topic.arn, protocol=sub.protocol,
                 endpoint=sub.endpoint,
                 # a pager's events endpoint accepts SNS's JSON envelope; keep it (no raw delivery)
-                endpoint_auto_confirms=sub.protocol == "https" or None,
+                endpoint_auto_confirms=sub.protocol == "https" or None, region=self._region,
                 opts=self.child_opts())
         return topic

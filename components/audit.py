@@ -29,6 +29,8 @@ import pulumi_aws as aws
 from azora_infra.regions import DataClass
 from azora_infra.tags import EXEMPT_PREFIX, data_tags
 
+from .alarm_catalog import TRAIL_ALARMS, runbook_path
+from .alarms import alarm_tags
 from .base import AzoraComponent
 from .kms import account_administers
 
@@ -80,6 +82,10 @@ class AuditTrailArgs:
     name_prefix: str
     #: the topic the CIS alarms notify (AlertTopics.page_topic_arn)
     page_topic_arn: pulumi.Input[str]
+    #: the Incident Manager response plan a CIS alarm also opens an incident with (None: no incidents)
+    incident_plan_arn: pulumi.Input[str] | None = None
+    #: where the alarms' descriptions point for their runbook (a repo path or a URL ending in it)
+    runbook_base: str = "docs/runbooks"
     #: buckets whose object-level reads and writes are recorded (personal and confidential data)
     data_event_bucket_arns: Sequence[pulumi.Input[str]] = ()
     #: record the global services' events (IAM, STS, CloudFront): exactly one trail should (the primary)
@@ -388,6 +394,7 @@ class AuditTrail(AzoraComponent):
         args = self._args
         alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for key, pattern in CIS_FILTERS.items():
+            d = TRAIL_ALARMS[f"cis-{key}"]
             metric = f"{args.name_prefix}-{key}"
             aws.cloudwatch.LogMetricFilter(
                 self.child_name("cis", key), name=metric, log_group_name=self.log_group.name, pattern=pattern,
@@ -396,9 +403,12 @@ class AuditTrail(AzoraComponent):
                 opts=self.child_opts())
             alarms[key] = aws.cloudwatch.MetricAlarm(
                 self.child_name("cis", key), name=f"{args.name_prefix}-cis-{key}",
-                alarm_description=f"CIS {key.replace('-', ' ')} in {args.region} (trail "
-                                  f"{trail_name(args.name_prefix)}): see docs/components/audit.md for the response",
-                namespace=CIS_NAMESPACE, metric_name=metric, statistic="Sum", period=300, evaluation_periods=1,
+                alarm_description=f"{d.title} in {args.region} (CIS, trail {trail_name(args.name_prefix)}). "
+                                  f"Runbook: {runbook_path(d.runbook, args.runbook_base)}",
+                tags=alarm_tags(d.key, d.severity, d.criteria),
+                namespace=CIS_NAMESPACE, metric_name=metric, statistic="Sum", period=d.period,
+                evaluation_periods=d.evaluation_periods,
                 threshold=1, comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-                alarm_actions=[args.page_topic_arn], opts=self.child_opts())
+                alarm_actions=[args.page_topic_arn, *([args.incident_plan_arn] if args.incident_plan_arn else [])],
+                opts=self.child_opts())
         return alarms

@@ -6,7 +6,9 @@ What it builds (type token ``azora:backup:RegionalBackup``):
 - a vault ``azora-<region>`` encrypted with the region's backup KMS key, locked (compliance mode
   by default: once ``changeable_for_days`` pass, nobody can shorten retention or unlock it), with
   an access policy denying recovery-point deletion and lifecycle changes to everyone;
-- failure notifications to an SNS topic encrypted with the same key;
+- failure notifications to an SNS topic encrypted with the same key, when ``notification_emails``
+  are given (a topic without subscribers is not created); failed jobs also reach the region's
+  ticket topic through EventBridge (`components.event_alerts`);
 - an IAM role AWS Backup assumes (the AWS managed backup and restore policies, plus permission
   to delete the temporary snapshots a continuous-backup copy leaves behind);
 - per data class (``public``, ``internal``, ``confidential``, ``personal``) a plan with a
@@ -311,39 +313,19 @@ class RegionalBackup(AzoraComponent):
             opts=self.child_opts(protect=args.protect),
         )
 
-        # notifications: topic encrypted with the backup key (its policy admits backup.amazonaws.com)
-        self.topic = aws.sns.Topic(
-            self.child_name("events"),
-            name=f"{args.name_prefix}-{region}-backup-events",
-            kms_master_key_id=args.kms_key_arn,
-            opts=self.child_opts(),
-        )
-        topic_pol = aws.sns.TopicPolicy(
-            self.child_name("events-policy"),
-            arn=self.topic.arn,
-            policy=pulumi.Output.all(self.topic.arn, account, self.vault.arn).apply(lambda v: topic_policy(*v)),
-            opts=self.child_opts(),
-        )
-        for email in args.notification_emails:
-            aws.sns.TopicSubscription(
-                self.child_name("events", email),
-                topic=self.topic.arn, protocol="email", endpoint=email,
-                filter_policy=json.dumps(FAILURE_FILTER),
-                opts=self.child_opts(),
-            )
-        self.notifications = aws.backup.VaultNotifications(
-            self.child_name("notifications"),
-            backup_vault_name=self.vault.name,
-            sns_topic_arn=self.topic.arn,
-            backup_vault_events=list(NOTIFICATION_EVENTS),
-            opts=self.child_opts(depends_on=[topic_pol]),
-        )
+        # notifications (only with subscribers: a topic nobody reads would hide failures): a topic
+        # encrypted with the backup key (its policy admits backup.amazonaws.com). Failed jobs also
+        # reach the region's ticket topic through EventBridge (components.event_alerts).
+        self.topic: aws.sns.Topic | None = None
+        self.notifications: aws.backup.VaultNotifications | None = None
+        if args.notification_emails:
+            self._notifications(args, account)
         # the deny policy goes last: once set it cannot be changed (unless policy_admins)
         self.policy = aws.backup.VaultPolicy(
             self.child_name("policy"),
             backup_vault_name=self.vault.name,
             policy=self.vault.arn.apply(lambda arn: vault_policy(arn, args.policy_admins)),
-            opts=self.child_opts(depends_on=[self.lock, self.notifications]),
+            opts=self.child_opts(depends_on=[self.lock, *([self.notifications] if self.notifications else [])]),
         )
 
         self.role = aws.iam.Role(
@@ -448,7 +430,7 @@ class RegionalBackup(AzoraComponent):
 
         self.vault_arn: pulumi.Output[str] = self.vault.arn
         self.plan_ids: dict[str, pulumi.Output[str]] = {k: p.id for k, p in self.plans.items()}
-        self.notification_topic_arn: pulumi.Output[str] = self.topic.arn
+        self.notification_topic_arn: pulumi.Output[str] | None = self.topic.arn if self.topic else None
         self.role_arn: pulumi.Output[str] = self.role.arn
         self.restore_testing_plan_name = restore_name
         self.register_outputs({
@@ -458,3 +440,31 @@ class RegionalBackup(AzoraComponent):
             "restoreTestingPlanName": restore_name, "peerRegions": list(args.peer_regions),
             "restoreTestClasses": sorted(args.restore_tests),
         })
+
+    def _notifications(self, args: RegionalBackupArgs, account: pulumi.Output[str]) -> None:
+        self.topic = aws.sns.Topic(
+            self.child_name("events"),
+            name=f"{args.name_prefix}-{args.region}-backup-events",
+            kms_master_key_id=args.kms_key_arn,
+            opts=self.child_opts(),
+        )
+        topic_pol = aws.sns.TopicPolicy(
+            self.child_name("events-policy"),
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, account, self.vault.arn).apply(lambda v: topic_policy(*v)),
+            opts=self.child_opts(),
+        )
+        for email in args.notification_emails:
+            aws.sns.TopicSubscription(
+                self.child_name("events", email),
+                topic=self.topic.arn, protocol="email", endpoint=email,
+                filter_policy=json.dumps(FAILURE_FILTER),
+                opts=self.child_opts(),
+            )
+        self.notifications = aws.backup.VaultNotifications(
+            self.child_name("notifications"),
+            backup_vault_name=self.vault.name,
+            sns_topic_arn=self.topic.arn,
+            backup_vault_events=list(NOTIFICATION_EVENTS),
+            opts=self.child_opts(depends_on=[topic_pol]),
+        )

@@ -296,7 +296,8 @@ class ChaosExperiments(AzoraComponent):
         return aws.cloudwatch.MetricAlarm(
             self.child_name("guard"), name=f"{a.name_prefix}-chaos-guard-5xx",
             alarm_description=(f"{a.name_prefix}: more than {a.guard_error_rate_percent:g} % of requests fail (5xx) "
-                               "for 2 minutes: stops running FIS experiments"),
+                               "for 2 minutes: stops running FIS experiments. Runbook: docs/runbooks/chaos.md"),
+            tags={"azora:alarm": "chaos-guard", "azora:severity": "ticket"},
             comparison_operator="GreaterThanThreshold", threshold=a.guard_error_rate_percent,
             evaluation_periods=2, datapoints_to_alarm=2, treat_missing_data="notBreaching",
             metric_queries=[

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .alarm_catalog import runbook_path
 from .base import AzoraComponent
 from .kms import POLICY_OWNER_ACTIONS
 
@@ -91,7 +92,9 @@ class RegionalEndpointArgs:
     #: at least 3 of Route 53's health-checker regions
     checker_regions: Sequence[str] = ("eu-west-1", "ap-southeast-1", "us-east-1")
     measure_latency: bool = True
-    #: CloudWatch alarm (in us-east-1) on the health check, to an encrypted SNS topic
+    #: CloudWatch alarm (in us-east-1) on the health check, to an encrypted SNS topic with
+    #: ``alarm_emails`` (the Azora stacks pass False: `RegionAlarms` alarms on the check, to the
+    #: page topic in us-east-1)
     alarms: bool = True
     alarm_evaluation_periods: int = 1
     alarm_emails: Sequence[str] = ()
@@ -116,6 +119,10 @@ class RegionalEndpointArgs:
             raise ValueError("RegionalEndpoint: at least 3 distinct checker regions are required")
         if not self.health_check_path.startswith("/"):
             raise ValueError("RegionalEndpoint: health_check_path must start with '/'")
+        if self.alarms and not self.alarm_emails:
+            raise ValueError("RegionalEndpoint: alarms=True creates a topic for alarm_emails, and there are none: "
+                             "it would reach nobody (pass alarm_emails, or alarms=False and alarm on the health "
+                             "check elsewhere, e.g. components.alarms.RegionAlarms)")
 
     @property
     def detection_seconds(self) -> int:
@@ -264,7 +271,8 @@ class RegionalEndpoint(AzoraComponent):
             region=us_east,
             name=f"{args.name_prefix}-{args.region}-endpoint-unhealthy",
             alarm_description=(f"{args.fqdn} in {args.region} fails its Route 53 health check: the "
-                               "region is out of latency routing until it recovers"),
+                               "region is out of latency routing until it recovers. "
+                               f"Runbook: {runbook_path('dns-health-check')}"),
             namespace="AWS/Route53",
             metric_name="HealthCheckStatus",
             dimensions={"HealthCheckId": self.health_check.id},

@@ -220,6 +220,9 @@ class RegionalEdge(AzoraComponent):
         self.http_listener_arn: pulumi.Output[str] = self.http_listener.arn
         self.security_group_id: pulumi.Output[str] = self.security_group.id
         self.gateway_target_group_arn: pulumi.Output[str] = self.gateway_target_group.arn
+        #: target group -> its CloudWatch dimension (the ALB has one: the gateway's)
+        self.target_group_arn_suffixes: dict[str, pulumi.Output[str]] = {
+            "gateway": self.gateway_target_group.arn_suffix}
         self.web_acl_arn: pulumi.Output[str] = self.web_acl.arn
         self.certificate_arn: pulumi.Output[str] = pulumi.Output.from_input(certificate_arn)
         self.access_log_bucket: pulumi.Output[str] = self.log_bucket.id

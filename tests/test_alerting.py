@@ -157,3 +157,15 @@ def test_every_alert_topic_of_each_stack_has_a_subscriber(repo_plan: Callable[[s
     assert {t.inputs["tags"]["azora:severity"] for t in alert_topics} == set(SEVERITIES)
     assert all(t.outputs["arn"] in subscribed for t in alert_topics)
     assert plan.outputs["alertSubscriberCounts"]["page"] >= 1
+
+
+def test_topics_can_live_in_another_region_with_the_regions_provider() -> None:
+    # Route 53 health-check alarms notify topics in us-east-1: same people, same default tags
+    plan = _topics(region="us-east-1", override_region=True, publishers=("cloudwatch",))
+    for r in [*plan.of_type(TOPIC), *plan.of_type(SUBSCRIPTION), *plan.of_type("aws:kms/key:Key"),
+              *plan.of_type("aws:sns/topicPolicy:TopicPolicy"), *plan.of_type("aws:kms/alias:Alias")]:
+        assert r.region == "us-east-1" and r.provider is not None and r.provider["region"] == "af-south-1", r.name
+    policy = _statements(plan.of_type("aws:sns/topicPolicy:TopicPolicy")[0].inputs["policy"])
+    assert policy["PublishCloudwatch"]["Condition"]["ArnLike"]["aws:SourceArn"] == \
+        "arn:aws:cloudwatch:us-east-1:123456789012:alarm:*"
+    assert "PublishEvents" not in policy

@@ -178,7 +178,11 @@ def test_a_cis_alarm_on_a_repo_stack_reaches_a_person(repo_plan: Callable[[str],
     assert root.inputs["logGroupName"] == group.inputs["name"]
     alarm = plan.named("aws:cloudwatch/metricAlarm:MetricAlarm", "audit-cis-root-usage")
     page = plan.named("aws:sns/topic:Topic", "alerts-page")
-    assert alarm.inputs["alarmActions"] == [page.outputs["arn"]]
+    plans = {p.inputs["name"]: p.outputs["arn"] for p in plan.of_type("aws:ssmincidents/responsePlan:ResponsePlan")}
+    # the page topic, and the page response plan: a CIS alarm also opens an incident
+    assert alarm.inputs["alarmActions"] == [page.outputs["arn"], plans["azora-prod-page"]]
+    assert alarm.tags["azora:severity"] == "page" and "docs/runbooks/security-events.md" in \
+        alarm.inputs["alarmDescription"]
     subs = [s for s in plan.of_type("aws:sns/topicSubscription:TopicSubscription")
             if s.inputs["topic"] == page.outputs["arn"]]
     assert [(s.inputs["protocol"], s.inputs["endpoint"]) for s in subs] == [("email", "oncall-africa@azora.example")]

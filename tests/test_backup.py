@@ -43,7 +43,7 @@ def _record(region: str, peers: tuple[str, ...], **extra: Any) -> Plan:
         provider = aws.Provider(f"aws-{region}", region=region,
                                 default_tags=aws.ProviderDefaultTagsArgs(tags={"azora:team": "platform"}))
         RegionalBackup("backup", RegionalBackupArgs(region=region, kms_key_arn=KEY, peer_regions=peers,
-                                                    notification_emails=("ops@azora.example",), **extra),
+                                                    **{"notification_emails": ("ops@azora.example",), **extra}),
                        provider)
     return record(program, region=region)
 
@@ -343,3 +343,14 @@ def test_peer_regions_come_from_the_other_stack_files() -> None:
     assert peer_regions("africa", "af-south-1", ROOT) == ("ap-southeast-1", "eu-west-1")
     assert peer_regions("europe", "eu-west-1", ROOT) == ("af-south-1", "ap-southeast-1")
     assert peer_regions("africa", "af-south-1", ROOT / "docs") == ()
+
+
+def test_no_notification_topic_without_recipients() -> None:
+    # a topic nobody reads would hide failures: without e-mails there is none; failed jobs reach the
+    # region's ticket topic through EventBridge (components/event_alerts.py) instead
+    plan = _record("af-south-1", ("eu-west-1",), notification_emails=())
+    assert not plan.of_type("aws:sns/topic:Topic")
+    assert not plan.of_type("aws:backup/vaultNotifications:VaultNotifications")
+    policy = plan.named("aws:backup/vaultPolicy:VaultPolicy", "backup-policy")
+    lock = plan.named("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "backup-lock")
+    assert lock.urn in policy.raw["dependencies"]

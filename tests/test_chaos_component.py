@@ -270,8 +270,17 @@ def test_prod_plans_have_templates_with_alarm_stops_and_no_schedule(repo_plan: C
         templates = plan.of_type(TEMPLATE)
         assert templates, stack
         assert not plan.of_type("aws:scheduler/schedule:Schedule"), stack
-        guard = next(a for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.name == "chaos-guard")
-        assert all(t.inputs["stopConditions"][0]["value"] == guard.outputs["arn"] for t in templates)
+        # the region's own alarms stop every experiment: the ALB 5xx ratio and the SLO fast burns
+        # (no second 5xx alarm of the chaos component's own)
+        assert not [a for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.name == "chaos-guard"]
+        five_xx = next(a for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                       if a.tags.get("azora:alarm") == "alb-5xx-ratio")
+        fast = sorted((c for c in plan.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+                       if c.inputs["alarmName"].endswith("-fast-burn")), key=lambda c: c.name)
+        for t in templates:
+            stops = [s["value"] for s in t.inputs["stopConditions"]]
+            assert stops[0] == five_xx.outputs["arn"] and 2 <= len(stops) <= 5
+            assert set(stops[1:]) <= {c.outputs["arn"] for c in fast} and stops[1:]
         assert set(plan.outputs["chaosTemplateIds"]) == {t.name.removeprefix("chaos-") for t in templates}
     europe = {t.name: t for t in Plan(repo_plan("europe")).of_type(TEMPLATE)}
     tags = {x["key"]: x["value"] for x in europe["chaos-aurora-writer-failover"].inputs["targets"][0]["resourceTags"]}

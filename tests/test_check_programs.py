@@ -25,7 +25,8 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str], str]]] = {
     },
     "untagged": {
         # every taggable resource inherits the provider's default_tags, so every one of them is missing the tags
-        "required-tags": ("", {"data", "db", "files", "backup"},
+        "required-tags": ("", {"data", "db", "files", "backup", "alerts", "db-cpuutilization", "db-freeablememory",
+                               "db-databaseconnections"},
                           "missing cost-allocation tag(s) azora:team, azora:service, azora:cost-center: add them to "
                           "the provider's default_tags"),
     },
@@ -43,6 +44,20 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str], str]]] = {
                                       "eu-west-1): remove the `region` override"),
         # the moved cluster also leaves the reach of the stack's (eu-west-1) backup selections: a true consequence
         "data-store-backup-selected": ("aws:rds/cluster:Cluster", {"db"}, "is in no AWS Backup selection"),
+    },
+    "no-alarm": {
+        "alarms-per-resource": ("aws:rds/cluster:Cluster", {"db"}, "has no alarm on FreeableMemory"),
+    },
+    "no-action": {
+        "alarm-actions": ("aws:cloudwatch/metricAlarm:MetricAlarm", {"db-cpuutilization"},
+                          "set alarmActions to the severity's SNS topic"),
+    },
+    "unsubscribed": {
+        "alarm-topic-subscribed": ("aws:sns/topic:Topic", {"alerts"}, "add an aws.sns.TopicSubscription"),
+    },
+    "no-runbook": {
+        "alarm-runbook": ("aws:cloudwatch/metricAlarm:MetricAlarm", {"db-cpuutilization"},
+                          "add 'Runbook: docs/runbooks/<file>.md'"),
     },
 }
 STACKS = ["clean", *EXPECTED]
@@ -68,7 +83,8 @@ def test_clean_stack_has_no_mandatory_violation(results: dict[str, CheckResult])
     assert clean.exit_code == 0
     assert clean.mandatory_violations == [], [v.to_json() for v in clean.mandatory_violations]
     assert not clean.cant_run and not clean.exemptions
-    assert clean.resources_checked == 17  # stack, provider, key, cluster, bucket + 4 side resources, backup x8
+    # stack, provider, key, cluster, bucket + 4 side resources, backup x8, topic + subscription + 3 alarms
+    assert clean.resources_checked == 22
 
 
 @pytest.mark.parametrize("stack", list(EXPECTED))
@@ -92,7 +108,8 @@ def test_planted_defect_is_caught_by_its_rule(results: dict[str, CheckResult], s
 def test_untagged_defect_hits_every_taggable_resource(results: dict[str, CheckResult]) -> None:
     types = {v.resource_type for v in results["untagged"].of_policy("required-tags")}
     assert types == {"aws:kms/key:Key", "aws:rds/cluster:Cluster", "aws:s3/bucket:Bucket", "aws:backup/vault:Vault",
-                     "aws:backup/plan:Plan", "aws:iam/role:Role"}
+                     "aws:backup/plan:Plan", "aws:iam/role:Role", "aws:sns/topic:Topic",
+                     "aws:cloudwatch/metricAlarm:MetricAlarm"}
 
 
 def test_cli_exits_1_and_names_rule_and_resource(capsys: pytest.CaptureFixture[str]) -> None:

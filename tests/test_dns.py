@@ -113,6 +113,7 @@ def test_alarm_topic_and_key_live_in_us_east_1_with_the_region_provider(primary:
     assert a["dimensions"] == {"HealthCheckId": hc.outputs["id"]}
     assert a["alarmActions"] == [topic.outputs["arn"]] and a["okActions"] == [topic.outputs["arn"]]
     assert a["treatMissingData"] == "breaching"
+    assert a["alarmDescription"].endswith("Runbook: docs/runbooks/dns-health-check.md")
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.outputs["arn"].startswith("arn:aws:kms:us-east-1:")
     assert key.inputs["enableKeyRotation"] is True
@@ -160,6 +161,7 @@ def test_secondary_reads_the_zone_from_the_primary(secondary: tuple[Plan, list[s
     ({"checker_regions": ("us-east-1", "eu-west-1")}, "at least 3"),
     ({"checker_regions": ("us-east-1", "eu-west-1", "af-south-1")}, "not Route 53 health-checker regions"),
     ({"health_check_path": "healthz"}, "must start with '/'"),
+    ({"alarm_emails": ()}, "it would reach nobody"),
 ])
 def test_endpoint_args_are_validated(change: dict[str, Any], message: str) -> None:
     args = RegionalEndpointArgs(region="af-south-1", zone_id="Z", fqdn="api.azora.example",

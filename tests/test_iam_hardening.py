@@ -53,6 +53,10 @@ MUTATING_ON_ANY_RESOURCE: dict[str, str | None] = {
     "logs:PutResourcePolicy": None,
     # FIS API throttling (components/chaos.py): only for that FIS action and those target roles
     "ec2:InjectApiError": "ec2:FisActionId",
+    # the canary's metrics (components/canary.py): only into its namespace
+    "cloudwatch:PutMetricData": "cloudwatch:namespace",
+    # X-Ray segments of the canary's active tracing (components/canary.py)
+    "xray:PutTraceSegments": None,
 }
 
 

@@ -12,6 +12,7 @@ import yaml
 from policies.azora_guard import registry
 from policies.azora_guard.docs import render
 from tests import (
+    test_policies_alarms,
     test_policies_baseline,
     test_policies_data,
     test_policies_edge,
@@ -44,7 +45,8 @@ def test_every_anchor_row_is_covered_or_explained() -> None:
 
 def test_every_rule_has_a_failing_case() -> None:
     failing: set[str] = set()
-    for module in (test_policies_data, test_policies_storage, test_policies_edge, test_policies_platform):
+    for module in (test_policies_data, test_policies_storage, test_policies_edge, test_policies_platform,
+                   test_policies_alarms):
         for case in module.CASES:
             failing |= case[-1]
     failing |= {p for _, p in test_policies_storage.CASES for p in p}

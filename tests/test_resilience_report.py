@@ -50,9 +50,28 @@ def _rules(continuous: bool = True, schedule: str = "cron(0 * ? * * *)", copies:
     return rules
 
 
+PAGE = "arn:aws:sns:af-south-1:123456789012:page"
+PLAN = "arn:aws:ssm-incidents::123456789012:response-plan/azora-prod-page"
+
+
+def alerting(*, period: int = 60, evaluations: int = 1, subscribed: bool = True,
+             incident: bool = True) -> list[dict[str, Any]]:
+    """The 5xx-ratio alarm to a page topic (subscribed or not) and, optionally, the incident plan."""
+    out = [_res("aws:sns/topic:Topic", "page", {"name": "page"}, {"arn": PAGE}),
+           _res("aws:cloudwatch/metricAlarm:MetricAlarm", "a-5xx", {
+               "name": "azora-africa-alb-5xx-ratio", "evaluationPeriods": evaluations, "threshold": 5,
+               "alarmActions": [PAGE, *([PLAN] if incident else [])],
+               "metricQueries": [{"id": "requests", "metric": {"metricName": "RequestCount", "period": period}},
+                                 {"id": "value", "expression": "requests", "returnData": True}],
+               "tags": {"azora:alarm": "alb-5xx-ratio", "azora:severity": "page"}})]
+    if subscribed:
+        out.append(_res("aws:sns/topicSubscription:TopicSubscription", "sub", {"topic": PAGE, "protocol": "email"}))
+    return out
+
+
 def synthetic(*, interval: int = 10, threshold: int = 3, continuous: bool = True, global_db: bool = True,
               personal_copies: tuple[str, ...] = (), peers: tuple[str, ...] = ("eu-west-1", "ap-southeast-1"),
-              restore: str = "cron(0 5 1 * ? *)") -> dict[str, Any]:
+              restore: str = "cron(0 5 1 * ? *)", alarm: dict[str, Any] | None = None) -> dict[str, Any]:
     resources = [
         _res("azora:dns:RegionalEndpoint", "dns-endpoint", {},
              {"latencyRegions": ["af-south-1", *peers]}, custom=False),
@@ -73,6 +92,7 @@ def synthetic(*, interval: int = 10, threshold: int = 3, continuous: bool = True
                               {"rules": _rules(continuous, copies=copies), "tags": {"azora:data-class": cls}},
                               {"id": f"id-{cls}"}))
         resources.append(_res("aws:backup/selection:Selection", f"sel-{cls}", {"planId": f"id-{cls}"}))
+    resources += alerting(**(alarm or {}))
     if global_db:
         resources.append(_res("aws:rds/globalCluster:GlobalCluster", "global", {"globalClusterIdentifier": "g"}))
         resources.append(_res("aws:rds/cluster:Cluster", "db", {"globalClusterIdentifier": "g",

@@ -20,12 +20,15 @@ from ..config import StackConfig
 
 
 def build_audit(cfg: StackConfig, stack: str, provider: aws.Provider, alerts: AlertTopics,
-                data_bucket_arns: Sequence[pulumi.Input[str]] = ()) -> AuditTrail | None:
+                data_bucket_arns: Sequence[pulumi.Input[str]] = (),
+                incident_plan_arn: pulumi.Input[str] | None = None) -> AuditTrail | None:
+    """``incident_plan_arn``: the page response plan the CIS alarms also open an incident with."""
     a = cfg.audit
     if not a.enabled:
         return None
     return AuditTrail("audit", AuditTrailArgs(
         region=cfg.region, name_prefix=f"azora-{stack}", page_topic_arn=alerts.page_topic_arn,
+        incident_plan_arn=incident_plan_arn, runbook_base=cfg.observability.runbook_base_url,
         data_event_bucket_arns=list(data_bucket_arns) if a.data_events else [],
         include_global_service_events=cfg.is_primary, retention_years=a.retention_years,
         archive_after_days=a.archive_after_days, archive_storage_class=a.archive_storage_class,

@@ -36,15 +36,17 @@ class RegionChaos:
     schedule: ChaosSchedule | None = None
 
 
-def stop_alarm_arns(cfg: StackConfig, extra: list[pulumi.Input[str]] | None = None) -> list[pulumi.Input[str]]:
-    """The in-region alarms every experiment stops on (besides the component's ALB guard).
+#: FIS takes at most this many stop conditions per experiment template
+FIS_MAX_STOP_CONDITIONS = 5
 
-    The SLO burn-rate alarms belong here once the observability composition exports them
-    (`sloAlarmArns`): pass them as ``extra``. The Route 53 health-check alarm is not usable: Route
-    53 metrics, and so its alarm, live in us-east-1, and FIS reads stop conditions in the
-    experiment's region. FIS takes at most 5 stop conditions (the guard is one of them).
-    """
-    return list(extra or [])[:4]
+
+def stop_alarm_arns(cfg: StackConfig, extra: list[pulumi.Input[str]] | None = None,
+                    guard: bool = False) -> list[pulumi.Input[str]]:
+    """The in-region alarms every experiment stops on: the observability composition's ALB 5xx
+    alarm and SLO fast-burn composites (``extra``), or, without it, the component's own ALB guard
+    (``guard``). The Route 53 health-check alarm is not usable: Route 53 metrics, and so its alarm,
+    live in us-east-1, and FIS reads stop conditions in the experiment's region."""
+    return list(extra or [])[:FIS_MAX_STOP_CONDITIONS - int(guard)]
 
 
 def _has_readers(cfg: StackConfig) -> bool:
@@ -84,6 +86,8 @@ def build_chaos(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource,
     if not names:
         return None
     prefix = f"azora-{stack}"
+    # the component's own 5xx guard only where the region's alarms do not already stop experiments
+    guard = edge.arn_suffix if edge is not None and not slo_alarm_arns else None
     failover_tags: dict[str, str] = {}
     if not cfg.is_primary and database is not None and database.resident is not None:
         failover_tags = {"azora:data-class": cfg.database.resident.data_class.value}
@@ -91,8 +95,8 @@ def build_chaos(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource,
     experiments = ChaosExperiments("chaos", ChaosExperimentsArgs(
         region=cfg.region, name_prefix=prefix,
         target_tags={"azora:environment": cfg.environment.value, "azora:service": cfg.tags.service},
-        stop_alarm_arns=stop_alarm_arns(cfg, slo_alarm_arns),
-        guard_load_balancer_arn_suffix=edge.arn_suffix if edge is not None else None,
+        stop_alarm_arns=stop_alarm_arns(cfg, slo_alarm_arns, guard=guard is not None),
+        guard_load_balancer_arn_suffix=guard,
         guard_alarm_actions=list(alert_actions or []),
         logs_key_arn=keys.logs_key_arn, reports_key_arn=keys.data_key_arn,
         availability_zone=c.availability_zone or cfg.azs[0], experiments=names,

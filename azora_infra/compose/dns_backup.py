@@ -69,8 +69,9 @@ def build_dns(cfg: StackConfig, stack: str, provider: aws.Provider,
                 health_check_path=dns.health_check_path, port=dns.port,
                 request_interval=dns.request_interval, failure_threshold=dns.failure_threshold,
                 checker_regions=dns.checker_regions, measure_latency=dns.measure_latency,
-                alarms=dns.alarms.enabled, alarm_evaluation_periods=dns.alarms.evaluation_periods,
-                alarm_emails=dns.alarms.emails,
+                # the health-check alarm is RegionAlarms' (compose/observability.py): in us-east-1, to
+                # the page topic there, with the people of azora:alerting and azora:dns.alarms.emails
+                alarms=False,
                 peer_regions=peer_regions(stack, cfg.region, project_dir or Path.cwd()),
                 protect_key=cfg.preset.protect,
             ),

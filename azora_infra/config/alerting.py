@@ -7,6 +7,9 @@ azora:alerting:
     pager: pagerduty         # the events URL is the secret `azora:pagerUrl`
   ticket:                    # look at it in working hours (slow burn, capacity, cost)
     emails: [platform@azora.example]
+  slack:                     # optional: Amazon Q Developer in chat applications (AWS Chatbot)
+    teamId: T0123ABCD        # the workspace, authorised once in the console
+    channelId: C0123ABCD
 ```
 
 A prod stack must have a ``page`` subscriber (an e-mail or the pager): an alarm whose topic has
@@ -42,9 +45,18 @@ class SeverityConfig(ConfigModel):
         return bool(self.emails) or self.pager is not None
 
 
+class SlackConfig(ConfigModel):
+    """A Slack channel the severity topics post to (the workspace is authorised once in the console)."""
+
+    team_id: str = Field(pattern=r"^T[A-Z0-9]{4,}$")
+    channel_id: str = Field(pattern=r"^[CG][A-Z0-9]{4,}$")
+    severities: tuple[Literal["page", "ticket"], ...] = Field(default=("page", "ticket"), min_length=1)
+
+
 class AlertingConfig(ConfigModel):
     page: SeverityConfig = Field(default_factory=SeverityConfig)
     ticket: SeverityConfig = Field(default_factory=SeverityConfig)
+    slack: SlackConfig | None = None
 
     @property
     def uses_pager(self) -> bool:

@@ -19,9 +19,11 @@ from .dns import DnsConfig
 from .edge import EdgeConfig
 from .eks import EksConfig
 from .identity import IdentityConfig
+from .incidents import IncidentsConfig
 from .kms import KmsConfig
 from .load_test import LoadTestConfig
 from .network import NetworkConfig
+from .observability import ObservabilityConfig
 from .ownership import OwnerConfig, OwnershipConfig
 from .posture import PostureConfig
 from .presets import PRESETS, Environment, Preset
@@ -66,6 +68,8 @@ class StackConfig(ConfigModel):
     #: the Google OAuth client secret (a secret: `pulumi config set --secret azora:googleClientSecret ...`)
     google_client_secret: str | None = Field(default=None, repr=False)
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
 
     @field_validator("region")
     @classmethod
@@ -142,6 +146,20 @@ class StackConfig(ConfigModel):
         az = self.chaos.availability_zone
         if az is not None and az not in self.azs:
             raise FieldError("chaos.availabilityZone", f"{az} is not one of this stack's zones ({', '.join(self.azs)})")
+        return self
+
+    @model_validator(mode="after")
+    def _operations(self) -> StackConfig:
+        """Prometheus scrapes the cluster; Incident Manager's people live in the primary stack."""
+        if self.observability.prometheus.enabled and not self.eks.enabled:
+            raise FieldError("observability.prometheus.enabled", "needs azora:eks.enabled (it scrapes the mesh)")
+        inc = self.incidents
+        if inc.enabled and self.is_primary and ("page" not in inc.escalation or not inc.contacts):
+            raise FieldError("incidents", "the primary stack creates Incident Manager: it needs contacts and an "
+                             "escalation for page (page alarms open incidents)")
+        if not self.is_primary and inc.defines_people:
+            raise FieldError("incidents", "contacts and escalation belong in the primary stack's file (Incident "
+                             "Manager is one per account); a secondary only sets enabled")
         return self
 
     @model_validator(mode="after")

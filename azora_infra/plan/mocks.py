@@ -371,6 +371,74 @@ def _user_pool(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outpu
 def _detector(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
     did = _digest(rid, region, n=32)
     return {"id": did, "arn": m.arn("guardduty", region, f"detector/{did}"), "accountId": ACCOUNT_ID}
+def _alarm(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    name = str(i.get("name") or i.get("alarmName") or rid)
+    return {"id": name, "arn": m.arn("cloudwatch", region, f"alarm:{name}")}
+
+
+def _dashboard(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    name = str(i.get("dashboardName") or rid)
+    return {"id": name, "dashboardArn": f"arn:{PARTITION}:cloudwatch::{ACCOUNT_ID}:dashboard/{name}"}
+
+
+def _event_rule(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    name = str(i.get("name") or rid)
+    return {"id": name, "arn": m.arn("events", region, f"rule/{name}")}
+
+
+def _uuid(*parts: str) -> str:
+    return f"{_digest(*parts, n=8)}-{_digest(*parts, 'a', n=4)}-{_digest(*parts, 'b', n=4)}-" \
+           f"{_digest(*parts, 'c', n=4)}-{_digest(*parts, 'd', n=12)}"
+
+
+def _incident_arn(kind: str, field: str) -> Handler:
+    # Incident Manager ARNs carry no region: replication sets and response plans are account-wide
+    def handler(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+        name = str(i.get(field) or rid) if field else _uuid(rid)
+        arn = f"arn:{PARTITION}:ssm-incidents::{ACCOUNT_ID}:{kind}/{name}"
+        return {"id": arn, "arn": arn}
+    return handler
+
+
+def _contact(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    arn = m.arn("ssm-contacts", region, f"contact/{i.get('alias') or rid}")
+    return {"id": arn, "arn": arn}
+
+
+def _contact_channel(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    contact = str(i.get("contactId") or "").rsplit("/", 1)[-1] or rid
+    arn = m.arn("ssm-contacts", region, f"contact-channel/{contact}/{_uuid(rid)}")
+    return {"id": arn, "arn": arn, "activationStatus": "NOT_ACTIVATED"}
+
+
+def _canary(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    name = str(i.get("name") or rid)
+    return {"id": name, "arn": m.arn("synthetics", region, f"canary:{name}"),
+            "engineArn": m.arn("lambda", region, f"function:cwsyn-{name}-{_uuid(name)}:1"),
+            "sourceLocationArn": m.arn("lambda", region, f"layer:cwsyn-{name}-{_uuid(name)}:1"),
+            "status": "RUNNING"}
+
+
+def _amp_workspace(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    wid = "ws-" + _uuid(rid, region)
+    return {"id": wid, "arn": m.arn("aps", region, f"workspace/{wid}"),
+            "prometheusEndpoint": f"https://aps-workspaces.{region}.amazonaws.com/workspaces/{wid}/"}
+
+
+def _amp_scraper(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    sid = "s-" + _uuid(rid, region)
+    return {"id": sid, "arn": m.arn("aps", region, f"scraper/{sid}"),
+            "roleArn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/aws-service-role/scraper.aps.amazonaws.com/"
+                       f"AWSServiceRoleForAmazonPrometheusScraper_{_digest(sid, n=15)}"}
+
+
+def _chatbot(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    arn = f"arn:{PARTITION}:chatbot::{ACCOUNT_ID}:chat-configuration/slack-channel/{i.get('configurationName') or rid}"
+    return {"id": arn, "chatConfigurationArn": arn}
+
+
+def _bucket_object(m: AzoraMocks, rid: str, i: dict[str, Any], region: str) -> Outputs:
+    return {"id": str(i.get("key") or rid), "versionId": _digest(rid, "version", n=32)}
 
 
 SPECIAL: dict[str, Handler] = {
@@ -415,6 +483,19 @@ SPECIAL: dict[str, Handler] = {
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _sar_stack,
     "aws:cognito/userPool:UserPool": _user_pool,
     "aws:guardduty/detector:Detector": _detector,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": _alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:ssmincidents/replicationSet:ReplicationSet": _incident_arn("replication-set", ""),
+    "aws:ssmincidents/responsePlan:ResponsePlan": _incident_arn("response-plan", "name"),
+    "aws:ssmcontacts/contact:Contact": _contact,
+    "aws:ssmcontacts/contactChannel:ContactChannel": _contact_channel,
+    "aws:synthetics/canary:Canary": _canary,
+    "aws:amp/workspace:Workspace": _amp_workspace,
+    "aws:amp/scraper:Scraper": _amp_scraper,
+    "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration": _chatbot,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
 }
 
 Invoke = Callable[[AzoraMocks, dict[str, Any], str], dict[str, Any]]

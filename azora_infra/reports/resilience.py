@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from components.alarm_catalog import DELIVERY_SECONDS
+
 from .. import regions
 from ..plan.model import Plan, Resource
 from ..regions import DataClass
@@ -62,6 +64,10 @@ ASSUMPTIONS: dict[str, dict[str, Any]] = {
     "perRegionAvailability": {"value": 0.999, "source": "model: one region's serving path (ALB + EKS + data) "
                               "available 99.9 %"},
     "meanRegionalIncidentHours": {"value": 2.0, "source": "model: mean duration of a regional incident"},
+    "alarmDeliverySeconds": {"value": DELIVERY_SECONDS,
+                             "source": "model: CloudWatch evaluates alarms once a minute on metrics arriving up to "
+                             "a minute late, then SNS and the pager or mail client deliver "
+                             "(components/alarm_catalog.py DELIVERY_SECONDS)"},
 }
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -95,6 +101,8 @@ class Report:
     region: str | None
     source: str
     figures: list[Figure]
+    #: every alarm with its time-to-page and the seed criteria it covers (reports/alerting.py)
+    alarms: list[Any] = field(default_factory=list)
 
     @property
     def misses(self) -> list[Figure]:
@@ -121,6 +129,7 @@ class Report:
             "targets": TARGETS,
             "assumptions": ASSUMPTIONS,
             "figures": [asdict(f) for f in self.figures],
+            "alarms": [asdict(a) for a in self.alarms],
         }
 
 
@@ -638,10 +647,14 @@ def build_report(plan: Plan, source: str = "offline plan", drill: dict[str, Any]
     figures.append(_restore_test_figure(plan))
     figures.append(_rto_figure(dns, glob))
     figures.append(_availability_figure(plan, dns, home))
+    from .alerting import alarm_rows, alerting_figures  # it reads this module's Figure
+
+    alarms = alarm_rows(plan)
+    figures += alerting_figures(plan, alarms)
     if drill is not None:
         rto = next((f.value for f in figures if f.id == "rto.region"), None)
         figures += _drill_figures(check_drill(drill), rto)
-    return Report(stack=plan.stack, region=home, source=source, figures=figures)
+    return Report(stack=plan.stack, region=home, source=source, figures=figures, alarms=alarms)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -655,6 +668,10 @@ def render_text(report: Report) -> str:
             lines.append(f"{'':17} from: {s.name} [{s.type}] {s.setting}")
         for n in f.notes:
             lines.append(f"{'':17} note: {n}")
+    from .alerting import render_rows
+
+    if report.alarms:
+        lines += ["", *render_rows(report.alarms)]
     counts = report.summary()
     lines += ["", "Summary: " + ", ".join(f"{v} {k}" for k, v in counts.items()),
               "Assumptions: " + "; ".join(f"{k}={v['value']}" for k, v in ASSUMPTIONS.items()), ""]
@@ -669,6 +686,10 @@ def render_markdown(report: Report) -> str:
         frm = "<br>".join(f"`{s.name}`: {s.setting}" for s in f.sources) or "-"
         model = f.model + "".join(f"<br>*{n}*" for n in f.notes)
         lines.append(f"| {f.status} | {f.title} | {f.display} | {f.target} | {_md(model)} | {_md(frm)} |")
+    from .alerting import markdown_rows
+
+    if report.alarms:
+        lines += ["", *markdown_rows(report.alarms)]
     counts = report.summary()
     lines += ["", "**Summary:** " + ", ".join(f"{v} {k}" for k, v in counts.items()), "", "## Assumptions", ""]
     lines += [f"- `{k}` = {v['value']}: {v['source']}" for k, v in ASSUMPTIONS.items()]

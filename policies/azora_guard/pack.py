@@ -7,6 +7,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (  # noqa: F401 - importing a theme module registers its rules
+    alarms,
     backup,
     baseline,
     cloudtrail,

@@ -24,7 +24,7 @@ NEVER_SILENCED_TAG = "never-silenced"
 
 THEMES = ("residency", "tagging", "encryption", "data-loss", "backup", "network", "rds", "elasticache",
           "eks", "kms", "s3", "elb", "waf", "route53", "secrets", "logs", "cloudtrail", "stack",
-          "baseline", "exemptions")
+          "baseline", "alarms", "exemptions")
 
 
 @dataclass(frozen=True)
@@ -694,6 +694,46 @@ _r("user-pool-residency", "residency", M, CRITICAL,
 _r("customer-tag-format", "tagging", M, LOW,
    "A resource's merged azora:customer tag, when present, is a customer id (lower-case letters, digits, dashes).",
    "set azora:customer to the customer's id as configured (azora:tags.customer / azora:ownership.<part>.customer)")
+
+# ---------------------------------------------------------------------------------------------------
+# Alarms that reach people (gap rules: issue 11)
+# ---------------------------------------------------------------------------------------------------
+_r("alarms-per-resource", "alarms", M, HIGH,
+   "Every application load balancer, Aurora cluster, ElastiCache replication group and Route 53 health check "
+   "has CloudWatch alarms on its requiredMetrics (a secondary member of a global database also on "
+   "secondaryClusterMetrics); an alarm is on a resource when a metric dimension names it or depends on it.",
+   "add the missing alarms (components.alarms.RegionAlarms creates them from the alarm catalog)", kind="stack",
+   config={"requiredMetrics": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                               "description": "resource type -> metric names it needs an alarm on",
+                               "default": {"aws:lb/loadBalancer:LoadBalancer": ["HTTPCode_Target_5XX_Count",
+                                                                                 "TargetResponseTime"],
+                                           "aws:rds/cluster:Cluster": ["CPUUtilization", "FreeableMemory",
+                                                                       "DatabaseConnections"],
+                                           "aws:elasticache/replicationGroup:ReplicationGroup": [
+                                               "EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"],
+                                           "aws:route53/healthCheck:HealthCheck": ["HealthCheckStatus"]}},
+           **_strs("secondaryClusterMetrics", ["AuroraGlobalDBReplicationLag"],
+                   "metrics a secondary member of an Aurora global database needs alarms on")})
+_r("alarm-actions", "alarms", M, HIGH,
+   "Every CloudWatch metric and composite alarm has actions (alarmActions, actionsEnabled not false), or is "
+   "evaluated by a composite alarm that has them.",
+   "set alarmActions to the severity's SNS topic (page alarms also the Incident Manager response plan)",
+   kind="stack")
+_r("alarm-topic-subscribed", "alarms", M, HIGH,
+   "In prod (merged azora:environment tag prod or absent), every SNS topic of the stack an alarm notifies has at "
+   "least one subscription (aws.sns.TopicSubscription or a chat channel configuration).",
+   "subscribe people to the topic: e-mail, the pager's HTTPS endpoint (azora:alerting) or a Slack channel",
+   kind="stack")
+_r("alarm-topic-subscribed-nonprod", "alarms", A, MEDIUM,
+   "Outside prod, every SNS topic of the stack an alarm notifies has at least one subscription.",
+   "subscribe someone to the topic (azora:alerting), or accept that this environment's alarms reach nobody",
+   kind="stack")
+_r("alarm-runbook", "alarms", M, MEDIUM,
+   "Every CloudWatch metric and composite alarm's description names its runbook (runbookPattern, "
+   "docs/runbooks/<file>.md).",
+   "add 'Runbook: docs/runbooks/<file>.md' to alarmDescription",
+   config={"runbookPattern": {"type": "string", "default": r"docs/runbooks/[A-Za-z0-9._-]+\.md",
+                              "description": "regular expression the description must contain"}})
 
 # ---------------------------------------------------------------------------------------------------
 # Exemptions

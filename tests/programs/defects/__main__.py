@@ -1,8 +1,10 @@
 """A small, compliant prod data-store setup in eu-west-1 (KMS key, encrypted Aurora PostgreSQL, private
-KMS-encrypted S3 bucket with versioning, AWS Backup by data-class tag) for `azora-infra check` tests.
+KMS-encrypted S3 bucket with versioning, AWS Backup by data-class tag, the cluster's alarms to a subscribed
+encrypted topic) for `azora-infra check` tests.
 
 Config `defects:plant` plants exactly one defect (tests/test_check_programs.py says which rule catches it):
-unencrypted | untagged | public-bucket | unprotected | residency. Unset (stack `clean`): no defect."""
+unencrypted | untagged | public-bucket | unprotected | residency | no-alarm | no-action | unsubscribed |
+no-runbook. Unset (stack `clean`): no defect."""
 
 import json
 
@@ -90,6 +92,26 @@ for data_class in ("confidential", "personal", "internal"):
         selection_tags=[aws.backup.SelectionSelectionTagArgs(type="STRINGEQUALS", key="azora:data-class",
                                                              value=data_class)],
         opts=opts)
+
+# the cluster's alarms (CPU, memory, connections) to an encrypted topic someone is subscribed to
+alerts = aws.sns.Topic("alerts", kms_master_key_id=key.arn, opts=opts)
+if plant != "unsubscribed":
+    aws.sns.TopicSubscription("alerts-oncall", topic=alerts.arn, protocol="email", endpoint="oncall@azora.example",
+                              opts=opts)
+for metric, threshold, op in (("CPUUtilization", 80, "GreaterThanThreshold"),
+                              ("FreeableMemory", 1024 ** 3, "LessThanThreshold"),
+                              ("DatabaseConnections", 1500, "GreaterThanThreshold")):
+    if plant == "no-alarm" and metric == "FreeableMemory":
+        continue  # the cluster's memory is watched by nobody
+    planted = metric == "CPUUtilization"
+    aws.cloudwatch.MetricAlarm(
+        f"db-{metric.lower()}", name=f"db-{metric.lower()}", namespace="AWS/RDS", metric_name=metric,
+        dimensions={"DBClusterIdentifier": db.cluster_identifier}, statistic="Maximum", period=300,
+        evaluation_periods=3, threshold=threshold, comparison_operator=op,
+        alarm_description=f"{metric} of the cluster" + (
+            "" if plant == "no-runbook" and planted else ". Runbook: docs/runbooks/aurora.md"),
+        alarm_actions=[] if plant == "no-action" and planted else [alerts.arn],
+        ok_actions=[alerts.arn], opts=opts)
 
 pulumi.export("cluster", db.id)
 pulumi.export("bucket", bucket.id)
