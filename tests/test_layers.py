@@ -12,11 +12,16 @@ no ``__init__`` over 80 lines (split into named private steps).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,3 +224,71 @@ def test_length_check_fails_on_a_planted_long_constructor(tmp_path: Path) -> Non
     (copy / "planted.py").write_text(
         f"class Long:\n    def __init__(self) -> None:\n{body}        self.last = 0\n", encoding="utf-8")
     assert long_constructors(copy) == [f"planted.py:Long.__init__ ({MAX_INIT_LINES + 1} lines)"]
+
+
+# --- compose maps config to the components' own args -----------------------------------------
+
+
+def _config_objects(value: object, where: str, depth: int = 0) -> list[str]:
+    """Where a pydantic model (a config object) sits inside a component's arguments."""
+    from pydantic import BaseModel
+
+    if depth > 12 or isinstance(value, (str, bytes, int, float, bool, type(None), pulumi.Output,
+                                        pulumi.Resource)):
+        return []
+    if isinstance(value, BaseModel):
+        return [f"{where}: {type(value).__module__}.{type(value).__name__}"]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [hit for f in dataclasses.fields(value)
+                for hit in _config_objects(getattr(value, f.name), f"{where}.{f.name}", depth + 1)]
+    if isinstance(value, Mapping):
+        return [hit for k, v in value.items() for hit in _config_objects(v, f"{where}[{k!r}]", depth + 1)]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [hit for i, v in enumerate(value) for hit in _config_objects(v, f"{where}[{i}]", depth + 1)]
+    return []
+
+
+def _component_classes() -> list[type[pulumi.ComponentResource]]:
+    for path in sorted(COMPONENTS.glob("*.py")):
+        importlib.import_module(f"{PACKAGE}.{path.stem}")
+    seen: list[type[pulumi.ComponentResource]] = []
+    todo: list[type[pulumi.ComponentResource]] = [pulumi.ComponentResource]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                todo.append(sub)
+    return [c for c in seen if c.__module__.startswith(PACKAGE + ".")]
+
+
+def test_compose_hands_components_their_own_args_not_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planning the repo's primary stack in-process: every component constructor receives its
+    own args (dataclasses, plain values, outputs), never a pydantic config object."""
+    from azora_infra.config import load_project
+    from azora_infra.stack import build_region_stack
+    from tests.harness import record
+
+    calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+    for cls in _component_classes():
+        if "__init__" not in cls.__dict__:
+            continue
+        original = cls.__dict__["__init__"]
+
+        def spy(self: object, *args: object, __original: Any = original, __cls: type = cls,
+                **kwargs: object) -> None:
+            if type(self) is __cls:
+                calls.append((__cls.__name__, args, kwargs))
+            __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", spy)
+    cfg = load_project(ROOT)["africa"]
+    record(lambda: build_region_stack(cfg, "africa"), stack="africa", region=cfg.region)
+    built = {name for name, _, _ in calls}
+    assert {"RegionalCache", "AuroraCluster", "RegionalBackup", "RegionalNetwork", "Karpenter",
+            "EksCluster", "KubernetesBaseline", "AzoraService"} <= built, built
+    hits = [hit for name, args, kwargs in calls
+            for hit in _config_objects({"args": args, **kwargs}, name)]
+    assert hits == []
+    # the walk does see a config object when one is handed over
+    assert _config_objects({"args": (calls[0][1][0], {"x": [cfg.cache]})}, "planted") == [
+        "planted['args'][1]['x'][0]: azora_infra.config.cache.CacheConfig"]
