@@ -159,7 +159,9 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             data_key_arn=keys.data_key_arn,
         ),
     )
-    # after the node groups (the provider waits for them): owns the TargetGroupBinding CRD
+    # after the node groups (the provider waits for them): owns the TargetGroupBinding CRD. No
+    # node_security_group_id: the gateway owns the rule admitting the ALB (the bindings carry no
+    # `networking`), so the controller may change no security group
     lb_controller = LoadBalancerController(
         "lb-controller",
         LoadBalancerControllerArgs(
@@ -167,7 +169,6 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             region=cfg.region,
             vpc_id=network.vpc_id,
             k8s_provider=eks.k8s_provider,
-            node_security_group_id=eks.node_security_group_id,
             target_group_arns=(edge.gateway_target_group_arn,) if edge is not None else (),
             chart_version=eks_cfg.lb_controller_chart_version,
         ),
