@@ -15,9 +15,9 @@ from azora_infra.plan.model import Plan, Resource
 from components.edge import TargetGroupBindings, TargetGroupBindingSpec
 from components.lb_controller import (
     CHART_REPOSITORY,
+    INGRESS_ACTIONS,
     LoadBalancerController,
     LoadBalancerControllerArgs,
-    INGRESS_ACTIONS,
     controller_policy,
 )
 from tests.harness import ALERTING, record
