@@ -150,4 +150,5 @@ def residency_document() -> dict[str, object]:
     return {
         "regions": {name: r.jurisdiction for name, r in REGIONS.items()},
         "residency": {dc.value: scope.value for dc, scope in RESIDENCY.items()},
+        "noData": sorted(name for name, r in REGIONS.items() if not r.holds_data),
     }

@@ -23,6 +23,8 @@ PERSONAL = DataClass.PERSONAL.value
 _CATALOG = residency_document()
 _REGIONS: dict[str, str] = dict(_CATALOG["regions"])  # type: ignore[call-overload]
 _SCOPES: dict[str, str] = dict(_CATALOG["residency"])  # type: ignore[call-overload]
+#: catalogued regions that hold no Azora data at all (`Region.holds_data` false)
+_NO_DATA: frozenset[str] = frozenset(str(r) for r in _CATALOG["noData"])  # type: ignore[attr-defined]
 
 
 def jurisdiction(region: str | None) -> str | None:
@@ -31,6 +33,8 @@ def jurisdiction(region: str | None) -> str | None:
 
 def may_store(data_class: str, home: str | None, target: str | None) -> bool:
     """Like `azora_infra.regions.may_store`, but an unknown region fails instead of raising."""
+    if home in _NO_DATA or target in _NO_DATA:
+        return False
     if _SCOPES.get(data_class, "jurisdiction") == "global":
         return True
     hj, tj = jurisdiction(home), jurisdiction(target)
@@ -51,6 +55,8 @@ def stack_home_region() -> str | None:
 
 
 def _where(region: str | None) -> str:
+    if region in _NO_DATA:
+        return f"{region} (holds no Azora data)"
     return f"{region} ({jurisdiction(region) or 'not in the residency catalog'})"
 
 
@@ -66,6 +72,10 @@ def personal_region(r: Res, _cfg: Mapping[str, Any]) -> Iterator[str]:
     if jurisdiction(region) is None:
         yield (f"region {region} is not in the residency catalog: personal data may only live in a catalogued "
                "region of its home jurisdiction (add the region to azora_infra.regions)")
+        return
+    if region in _NO_DATA:
+        yield (f"region {region} holds no Azora data (azora_infra.regions: holds_data=False), personal data "
+               "least of all: keep this resource in the stack's home region")
         return
     home = stack_home_region() or r.provider_region
     if home and not may_store(PERSONAL, home, region):
