@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..ops import chaos
 from ..ops.aws import Aws
-from ..ops.outputs import OutputsError, load_outputs
-from .common import EXIT_FAILED, EXIT_OK, CommandError, emit, stack_name, to_json
+from ..ops.outputs import OutputsError
+from .common import EXIT_FAILED, EXIT_OK, CommandError, emit, stack_outputs, to_json
 
 
 def build_aws(args: argparse.Namespace) -> Aws:
@@ -32,13 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        outputs = load_outputs(args.outputs)
-    except OutputsError as err:
-        raise CommandError(str(err)) from None
-    stack = outputs.get(stack_name(args))
-    if stack is None:
-        raise CommandError(f"--stack {args.stack}: not among the outputs given ({', '.join(sorted(outputs))})")
+    stack = stack_outputs(args)
     aws = build_aws(args)
     try:
         since = chaos.parse_since(args.since, aws.clock.now())

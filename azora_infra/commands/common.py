@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.loader import StackNameError, check_stack_name
+from ..ops.outputs import OutputsError, StackOutputs, load_outputs
 from ..plan import DEFAULT_TIMEOUT, PlanError, PlanFileError, load_plan_file, run_plan
 from ..plan.session import check_timeout
 
@@ -41,6 +42,18 @@ def stack_name(args: argparse.Namespace) -> str:
         return check_stack_name(args.stack)
     except StackNameError as err:
         raise CommandError(str(err)) from None
+
+
+def stack_outputs(args: argparse.Namespace) -> StackOutputs:
+    """The `--stack` stack's outputs among the `--outputs` given (one clear error otherwise)."""
+    try:
+        outputs = load_outputs(args.outputs)
+    except OutputsError as err:
+        raise CommandError(str(err)) from None
+    stack = outputs.get(stack_name(args))
+    if stack is None:
+        raise CommandError(f"--stack {args.stack}: not among the outputs given ({', '.join(sorted(outputs))})")
+    return stack
 
 
 def get_plan(args: argparse.Namespace) -> dict[str, Any]:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from ..ops import loadtest
 from ..ops.k8s import Kube, KubeError
-from ..ops.outputs import OutputsError, load_outputs
 from ..ops.waits import Clock, RealClock, Waiter, WaitTimeout
-from .common import EXIT_FAILED, EXIT_OK, CommandError, emit, stack_name, to_json
+from .common import EXIT_FAILED, EXIT_OK, CommandError, emit, stack_outputs, to_json
 
 
 def build_clock(args: argparse.Namespace) -> Clock:
@@ -36,13 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        outputs = load_outputs(args.outputs)
-    except OutputsError as err:
-        raise CommandError(str(err)) from None
-    stack = outputs.get(stack_name(args))
-    if stack is None:
-        raise CommandError(f"--stack {args.stack}: not among the outputs given ({', '.join(sorted(outputs))})")
+    stack = stack_outputs(args)
     spec = stack.get("loadTest")
     if not isinstance(spec, dict):
         raise CommandError(f"{stack.source}: no `loadTest` export: enable azora:loadTest in the stack (staging only)")
