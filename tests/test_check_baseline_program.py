@@ -40,7 +40,7 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str], str]]] = {
                                 "holds identities of the EU jurisdiction (home region eu-west-1)"),
         # the pools are tagged personal: the general residency rule agrees
         "residency-personal-region": ("aws:cognito/userPool:UserPool", {"identity-users", "identity-admins"},
-                                      "personal data in us-east-1 (US) outside its home jurisdiction EU"),
+                                      "region us-east-1 holds no Azora data"),
     },
 }
 STACKS = ["clean", *EXPECTED]
