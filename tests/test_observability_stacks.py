@@ -56,6 +56,10 @@ def test_each_resource_has_its_alarms(plans: dict[str, Plan], stack: str) -> Non
         assert {"aurora-cpu", "aurora-freeable-memory", "aurora-connections", "aurora-deadlocks"} <= keys
         secondary = cluster.inputs.get("globalClusterIdentifier") and stack != "africa"
         assert ("aurora-replication-lag" in keys) == bool(secondary), cluster.name
+        if secondary:  # E1.4: replication beyond 5 s alarms
+            (lag,) = [a for a in plan.of_type(ALARM) if a.tags["azora:alarm"] == "aurora-replication-lag"
+                      and cluster.outputs["clusterIdentifier"] in json.dumps(a.inputs)]
+            assert "AuroraGlobalDBReplicationLag" in json.dumps(lag.inputs) and lag.inputs["threshold"] == 5000
     (rg,) = plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
     keys = _keys_on(plan, "CacheClusterId", rg.outputs["replicationGroupId"])
     assert {"cache-engine-cpu", "cache-memory", "cache-evictions"} <= keys

@@ -212,6 +212,9 @@ def test_one_restricted_deployment_per_version_and_colour(plan: Plan) -> None:
             "app.kubernetes.io/name": "education-api", "app.kubernetes.io/component": "server",
             "version": version, "azora.io/colour": colour}
         assert "replicas" not in spec  # the HPA owns the replica count
+        # zero downtime: a rollout starts new pods first and never takes a ready one away
+        assert spec["strategy"] == {"type": "RollingUpdate",
+                                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"}}
         pod = spec["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
