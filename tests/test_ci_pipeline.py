@@ -68,6 +68,10 @@ def test_pull_requests_run_the_ci_gates() -> None:
                  "--cov-report=html:", "--cov-report=json:", "--cov-report=lcov:"):
         assert gate in run and gate in ci_run, gate
     assert "diff-cover reports/coverage.xml" in run and "--fail-under=60" in run
+    # D1.1 / D1.4: the suite runs in parallel and is stopped (failing the job) past 15 minutes
+    (step,) = [s for s in tests["steps"] if "python -m pytest" in s.get("run", "")]
+    assert "-n auto" in step["run"] and step["timeout-minutes"] <= 15
+    assert "python -m pytest -n auto" in ci_run
     assert "actions/github-script" in _uses(tests) and "azora-coverage-summary" in json.dumps(tests)
     check = ci["jobs"]["policy-check"]
     assert check["strategy"]["matrix"]["stack"] == ["africa", "europe", "asia"]
