@@ -223,6 +223,8 @@ def test_one_restricted_deployment_per_version_and_colour(plan: Plan) -> None:
                                         "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
         assert c["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"},
                                   "limits": {"cpu": "1", "memory": "512Mi"}}
+        assert {"name": "AZORA_API_VERSION", "value": version} in c["env"]
+        assert {"name": "AZORA_COLOUR", "value": colour} in c["env"]
         assert c["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "http"}
         assert c["livenessProbe"]["httpGet"] == {"path": "/live", "port": "http"}
         assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] == 120
