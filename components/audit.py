@@ -32,6 +32,7 @@ from azora_infra.tags import EXEMPT_PREFIX, data_tags
 from .alarm_catalog import TRAIL_ALARMS, runbook_path
 from .alarms import alarm_tags
 from .base import AzoraComponent
+from .buckets import BucketOptions, Lifecycle, ObjectLock, Transition, deny_insecure_transport, private_bucket
 from .kms import account_administers
 
 TRAIL_PREFIX = "cloudtrail"
@@ -160,11 +161,6 @@ def key_policy(account: str, region: str, prefix: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Id": "azora-audit", "Statement": statements})
 
 
-def _tls_only(bucket_arn: str) -> dict[str, object]:
-    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-
-
 def archive_bucket_policy(bucket_arn: str, account: str, region: str, prefix: str, *, config: bool,
                           log_delivery: bool) -> str:
     """Who may write to the archive: this region's trail (its own prefix), AWS Config and log delivery
@@ -198,7 +194,7 @@ def archive_bucket_policy(bucket_arn: str, account: str, region: str, prefix: st
              "Condition": {"StringEquals": {**owner_acl, "aws:SourceAccount": account},
                            "ArnLike": delivery["ArnLike"]}},
         ]
-    statements.append(_tls_only(bucket_arn))
+    statements.append(deny_insecure_transport(bucket_arn))
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -209,7 +205,7 @@ def access_log_bucket_policy(bucket_arn: str, source_bucket_arn: str, account: s
          "Action": "s3:PutObject", "Resource": f"{bucket_arn}/*",
          "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
                        "StringEquals": {"aws:SourceAccount": account}}},
-        _tls_only(bucket_arn),
+        deny_insecure_transport(bucket_arn),
     ]})
 
 
@@ -295,61 +291,21 @@ class AuditTrail(AzoraComponent):
         tags: dict[str, str] = {"Name": base, **data_tags(DataClass.PERSONAL.value)}
         if not lock:
             tags[f"{EXEMPT_PREFIX}s3-object-lock"] = ACCESS_LOG_LOCK_REASON
-        bucket = aws.s3.Bucket(
-            self.child_name(role), bucket=self._account.apply(lambda a: f"{base}-{a}"),
-            object_lock_enabled=lock or None, force_destroy=False, tags=tags,
-            opts=self.child_opts(protect=args.protect))
-        aws.s3.BucketPublicAccessBlock(
-            self.child_name(role), bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=self.child_opts())
-        aws.s3.BucketOwnershipControls(
-            self.child_name(role), bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self.child_opts())
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            self.child_name(role), bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn)),
-                bucket_key_enabled=True)],
-            opts=self.child_opts())
-        versioning = aws.s3.BucketVersioning(
-            self.child_name(role), bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self.child_opts())
-        self._lifecycle(role, bucket, versioning)
-        aws.s3.BucketNotification(self.child_name(role), bucket=bucket.id, eventbridge=True, opts=self.child_opts())
+        made = private_bucket(self, role, BucketOptions(
+            bucket_name=self._account.apply(lambda a: f"{base}-{a}"), tags=tags, kms_key_arn=self.key.arn,
+            # Object Lock keeps every version until its retention ends; expiry only ever removes
+            # what the lock no longer protects
+            lifecycle=Lifecycle(
+                rule_id="archive-then-expire", expiration_days=args.retention_days,
+                noncurrent_days=args.retention_days,
+                transitions=(Transition(days=args.archive_after_days, storage_class=args.archive_storage_class),)),
+            eventbridge=True, object_lock=ObjectLock(years=args.retention_years, mode="COMPLIANCE") if lock else None,
+            protect=args.protect))
         if lock:
-            aws.s3.BucketObjectLockConfiguration(
-                self.child_name(role), bucket=bucket.id, object_lock_enabled="Enabled",
-                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                        mode="COMPLIANCE", years=args.retention_years)),
-                opts=self.child_opts(depends_on=[versioning]))
             aws.s3.BucketLogging(
-                self.child_name(role), bucket=bucket.id, target_bucket=self.access_log_bucket.id,
-                target_prefix="archive/", opts=self.child_opts(depends_on=[self._access_policy(bucket)]))
-        return bucket
-
-    def _lifecycle(self, role: str, bucket: aws.s3.Bucket, versioning: aws.s3.BucketVersioning) -> None:
-        args = self._args
-        aws.s3.BucketLifecycleConfiguration(
-            self.child_name(role), bucket=bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="archive-then-expire", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                transitions=[aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=args.archive_after_days, storage_class=args.archive_storage_class)],
-                # Object Lock keeps every version until its retention ends; expiry only ever removes
-                # what the lock no longer protects
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=args.retention_days),
-                abort_incomplete_multipart_upload=(
-                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7)),
-            )],
-            opts=self.child_opts(depends_on=[versioning]))
+                self.child_name(role), bucket=made.bucket.id, target_bucket=self.access_log_bucket.id,
+                target_prefix="archive/", opts=self.child_opts(depends_on=[self._access_policy(made.bucket)]))
+        return made.bucket
 
     def _access_policy(self, source: aws.s3.Bucket) -> aws.s3.BucketPolicy:
         return aws.s3.BucketPolicy(

@@ -34,6 +34,7 @@ from azora_infra.regions import DataClass
 from azora_infra.tags import data_tags
 
 from .base import AzoraComponent
+from .buckets import BucketOptions, Lifecycle, deny_insecure_transport, private_bucket
 
 #: the script inside the archive (Node.js runtimes load handlers from nodejs/node_modules)
 SCRIPT_PATH = "nodejs/node_modules/azora-canary.js"
@@ -110,10 +111,7 @@ def _policy(bucket_arn: str, key_arn: str, region: str, account: str, name: str,
 
 def bucket_policy(bucket_arn: str) -> str:
     """Nothing over plain HTTP."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-    ]})
+    return json.dumps({"Version": "2012-10-17", "Statement": [deny_insecure_transport(bucket_arn)]})
 
 
 def assume_lambda(account: str, region: str, name: str) -> str:
@@ -194,47 +192,17 @@ class ApiCanary(AzoraComponent):
 
     def _bucket(self, account: pulumi.Output[str]) -> list[pulumi.Resource]:
         args = self._args
-        self.bucket = aws.s3.Bucket(
-            self.child_name("artifacts"),
-            bucket=account.apply(lambda a: f"{args.name}-{a}-{args.region}"[:63]),
-            force_destroy=not args.protect, tags=data_tags(DataClass.INTERNAL.value),
-            opts=self.child_opts(protect=args.protect))
-        bid = self.bucket.id
-        pab = aws.s3.BucketPublicAccessBlock(
-            self.child_name("artifacts"), bucket=bid, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=self.child_opts())
-        own = aws.s3.BucketOwnershipControls(
-            self.child_name("artifacts"), bucket=bid,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self.child_opts())
-        sse = aws.s3.BucketServerSideEncryptionConfiguration(
-            self.child_name("artifacts"), bucket=bid,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.data_key_arn)),
-                bucket_key_enabled=True)],
-            opts=self.child_opts())
-        versioning = aws.s3.BucketVersioning(
-            self.child_name("artifacts"), bucket=bid,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self.child_opts())
-        aws.s3.BucketLifecycleConfiguration(
-            self.child_name("artifacts"), bucket=bid,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-artifacts", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{ARTIFACT_PREFIX}/"),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.artifact_retention_days),
-                noncurrent_version_expiration=(
-                    aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(noncurrent_days=7)),
-                abort_incomplete_multipart_upload=(
-                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7)))],
-            opts=self.child_opts(depends_on=[versioning]))
+        made = private_bucket(self, "artifacts", BucketOptions(
+            bucket_name=account.apply(lambda a: f"{args.name}-{a}-{args.region}"[:63]),
+            tags=data_tags(DataClass.INTERNAL.value), kms_key_arn=args.data_key_arn,
+            lifecycle=Lifecycle(rule_id="expire-artifacts", prefix=f"{ARTIFACT_PREFIX}/",
+                                expiration_days=args.artifact_retention_days, noncurrent_days=7),
+            protect=args.protect, force_destroy=not args.protect))
+        self.bucket = made.bucket
         policy = aws.s3.BucketPolicy(
-            self.child_name("artifacts"), bucket=bid, policy=self.bucket.arn.apply(bucket_policy),
-            opts=self.child_opts(depends_on=[pab, own]))
-        return [pab, own, sse, versioning, policy]
+            self.child_name("artifacts"), bucket=self.bucket.id, policy=self.bucket.arn.apply(bucket_policy),
+            opts=self.child_opts(depends_on=[made.public_access_block, made.ownership]))
+        return [made.public_access_block, made.ownership, made.encryption, made.versioning, policy]
 
     def _role(self, account: pulumi.Output[str]) -> None:
         args = self._args

@@ -40,6 +40,7 @@ import pulumi_kubernetes as k8s
 from azora_infra.tags import data_tags
 
 from .base import AzoraComponent
+from .buckets import BucketOptions, Lifecycle, deny_insecure_transport, private_bucket
 
 #: the Kubernetes user the pod-fault role is mapped to (FIS documentation's name)
 FIS_K8S_USER = "fis-experiment"
@@ -228,8 +229,7 @@ def family_policy(family: str, account: str, region: str, tags: Mapping[str, str
 
 def reports_bucket_policy(bucket_arn: str, account: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_transport(bucket_arn),
         {"Sid": "AccountOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
          "Resource": [bucket_arn, f"{bucket_arn}/*"],
          "Condition": {"StringNotEquals": {"aws:PrincipalAccount": account}}},
@@ -311,44 +311,16 @@ class ChaosExperiments(AzoraComponent):
 
     def _reports_bucket(self) -> aws.s3.Bucket:
         a = self._args
-        bucket = aws.s3.Bucket(
-            self.child_name("reports"),
-            bucket=self._account.apply(lambda acct: f"{a.name_prefix}-fis-reports-{acct}"[:63]),
-            force_destroy=False, tags={"Name": f"{a.name_prefix}-fis-reports", **data_tags("internal")},
-            opts=self.child_opts(protect=a.protect))
-        block = aws.s3.BucketPublicAccessBlock(
-            self.child_name("reports"), bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=self.child_opts())
-        aws.s3.BucketOwnershipControls(
-            self.child_name("reports"), bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=self.child_opts())
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            self.child_name("reports"), bucket=bucket.id, rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    bucket_key_enabled=True,
-                    apply_server_side_encryption_by_default=(
-                        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                            sse_algorithm="aws:kms", kms_master_key_id=a.reports_key_arn)))],
-            opts=self.child_opts())
-        versioning = aws.s3.BucketVersioning(
-            self.child_name("reports"), bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self.child_opts())
-        aws.s3.BucketLifecycleConfiguration(
-            self.child_name("reports"), bucket=bucket.id, rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-reports", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=400),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=30),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=7))],
-            opts=self.child_opts(depends_on=[versioning]))
+        made = private_bucket(self, "reports", BucketOptions(
+            bucket_name=self._account.apply(lambda acct: f"{a.name_prefix}-fis-reports-{acct}"[:63]),
+            tags={"Name": f"{a.name_prefix}-fis-reports", **data_tags("internal")}, kms_key_arn=a.reports_key_arn,
+            lifecycle=Lifecycle(rule_id="expire-reports", expiration_days=400, noncurrent_days=30),
+            protect=a.protect))
         aws.s3.BucketPolicy(
-            self.child_name("reports"), bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, self._account).apply(lambda v: reports_bucket_policy(v[0], v[1])),
-            opts=self.child_opts(depends_on=[block]))
-        return bucket
+            self.child_name("reports"), bucket=made.bucket.id,
+            policy=pulumi.Output.all(made.bucket.arn, self._account).apply(lambda v: reports_bucket_policy(v[0], v[1])),
+            opts=self.child_opts(depends_on=[made.public_access_block]))
+        return made.bucket
 
     def _role(self, family: str) -> aws.iam.Role:
         a = self._args

@@ -29,6 +29,7 @@ from azora_infra.regions import DataClass
 from azora_infra.tags import COST_CENTER, data_tags
 
 from .base import AzoraComponent
+from .buckets import BucketOptions, Lifecycle, deny_insecure_transport, private_bucket
 from .kms import account_administers
 
 #: the region whose endpoint serves Data Exports (and Cost Explorer)
@@ -206,8 +207,7 @@ def export_bucket_policy(bucket_arn: str, account: str) -> str:
          "Principal": {"Service": ["billingreports.amazonaws.com", "bcm-data-exports.amazonaws.com"]},
          "Action": ["s3:PutObject", "s3:GetBucketPolicy"], "Resource": [f"{bucket_arn}/*", bucket_arn],
          "Condition": export_sources(account)},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_transport(bucket_arn),
     ]})
 
 
@@ -266,41 +266,14 @@ class CostExport(AzoraComponent):
 
     def _bucket(self, account: pulumi.Output[str]) -> aws.s3.Bucket:
         args = self._args
-        bucket = aws.s3.Bucket(
-            self.child_name("bucket"), bucket=account.apply(lambda a: f"{args.name_prefix}-cur-{a}"),
-            force_destroy=False, tags={"Name": f"{args.name_prefix}-cur", **data_tags(DataClass.CONFIDENTIAL.value),
-                                       **args.extra_tags},
-            opts=self.child_opts(protect=args.protect))
-        block = aws.s3.BucketPublicAccessBlock(
-            self.child_name("bucket"), bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=self.child_opts())
-        aws.s3.BucketOwnershipControls(
-            self.child_name("bucket"), bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"), opts=self.child_opts())
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            self.child_name("bucket"), bucket=bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=self.key.arn)),
-                bucket_key_enabled=True)], opts=self.child_opts())
-        versioning = aws.s3.BucketVersioning(
-            self.child_name("bucket"), bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self.child_opts())
-        aws.s3.BucketLifecycleConfiguration(
-            self.child_name("bucket"), bucket=bucket.id, rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-exports", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=7),
-                abort_incomplete_multipart_upload=(
-                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7)))],
-            opts=self.child_opts(depends_on=[versioning]))
-        aws.s3.BucketNotification(self.child_name("bucket"), bucket=bucket.id, eventbridge=True, opts=self.child_opts())
+        made = private_bucket(self, "bucket", BucketOptions(
+            bucket_name=account.apply(lambda a: f"{args.name_prefix}-cur-{a}"),
+            tags={"Name": f"{args.name_prefix}-cur", **data_tags(DataClass.CONFIDENTIAL.value), **args.extra_tags},
+            kms_key_arn=self.key.arn,
+            lifecycle=Lifecycle(rule_id="expire-exports", expiration_days=args.retention_days, noncurrent_days=7),
+            eventbridge=True, protect=args.protect))
         self._policy = aws.s3.BucketPolicy(
-            self.child_name("bucket"), bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, account).apply(lambda v: export_bucket_policy(v[0], v[1])),
-            opts=self.child_opts(depends_on=[block]))
-        return bucket
+            self.child_name("bucket"), bucket=made.bucket.id,
+            policy=pulumi.Output.all(made.bucket.arn, account).apply(lambda v: export_bucket_policy(v[0], v[1])),
+            opts=self.child_opts(depends_on=[made.public_access_block]))
+        return made.bucket

@@ -24,6 +24,7 @@ from azora_infra.regions import DataClass
 from azora_infra.tags import data_tags
 
 from .base import AzoraComponent
+from .buckets import BucketOptions, Lifecycle, deny_insecure_transport, private_bucket
 
 #: Regions opened before August 2022 deliver ALB access logs as this regional ELB account
 #: (Elastic Load Balancing user guide, "Enable access logs": bucket policy); newer regions use
@@ -128,9 +129,7 @@ def access_log_bucket_policy(bucket_arn: str, account_id: str, region: str) -> s
     return json.dumps({"Version": "2012-10-17", "Statement": [
         {"Sid": "ElbAccessLogDelivery", "Effect": "Allow", "Principal": writer, "Action": "s3:PutObject",
          "Resource": f"{bucket_arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-         "Resource": [bucket_arn, f"{bucket_arn}/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_transport(bucket_arn),
     ]})
 
 
@@ -239,52 +238,21 @@ class RegionalEdge(AzoraComponent):
         """A private, versioned, SSE-S3 bucket (ALB logs support only SSE-S3); returns what the
         load balancer must wait for (the bucket policy and encryption)."""
         args = self._args
-        self.log_bucket = aws.s3.Bucket(
-            self.child_name("access-logs"),
-            bucket=self._account.apply(lambda a: f"{args.name_prefix}-alb-logs-{a}-{args.region}"),
-            force_destroy=False,
+        made = private_bucket(self, "access-logs", BucketOptions(
+            bucket_name=self._account.apply(lambda a: f"{args.name_prefix}-alb-logs-{a}-{args.region}"),
             # access logs hold client IP addresses: personal data, kept in this region only
             tags={"Name": f"{args.name_prefix}-alb-logs", **data_tags(DataClass.PERSONAL.value)},
-            opts=self.child_opts(protect=args.protect))
-        bucket_id = self.log_bucket.id
-        public_block = aws.s3.BucketPublicAccessBlock(
-            self.child_name("access-logs"), bucket=bucket_id, block_public_acls=True,
-            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-            opts=self.child_opts())
-        ownership = aws.s3.BucketOwnershipControls(
-            self.child_name("access-logs"), bucket=bucket_id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self.child_opts())
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            self.child_name("access-logs"), bucket=bucket_id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=(
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256")))],
-            opts=self.child_opts())
-        versioning = aws.s3.BucketVersioning(
-            self.child_name("access-logs"), bucket=bucket_id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self.child_opts())
-        aws.s3.BucketLifecycleConfiguration(
-            self.child_name("access-logs"), bucket=bucket_id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-access-logs", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{ACCESS_LOG_PREFIX}/"),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                    days=args.access_log_retention_days),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=7),
-                abort_incomplete_multipart_upload=(
-                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7)))],
-            opts=self.child_opts(depends_on=[versioning]))
+            kms_key_arn=None,
+            lifecycle=Lifecycle(rule_id="expire-access-logs", prefix=f"{ACCESS_LOG_PREFIX}/",
+                                expiration_days=args.access_log_retention_days, noncurrent_days=7),
+            protect=args.protect))
+        self.log_bucket = made.bucket
         bucket_policy = aws.s3.BucketPolicy(
-            self.child_name("access-logs"), bucket=bucket_id,
+            self.child_name("access-logs"), bucket=self.log_bucket.id,
             policy=pulumi.Output.all(self.log_bucket.arn, self._account).apply(
                 lambda v: access_log_bucket_policy(v[0], v[1], args.region)),
-            opts=self.child_opts(depends_on=[public_block, ownership]))
-        return [bucket_policy, encryption]
+            opts=self.child_opts(depends_on=[made.public_access_block, made.ownership]))
+        return [bucket_policy, made.encryption]
 
     def _load_balancer(self, after: list[pulumi.Resource]) -> None:
         """The ALB and its security group: 443 and 80 from the internet; out only to the VPC on
