@@ -118,9 +118,11 @@ class PlanSession:
 
     def close(self) -> None:
         """Stop every planner still running and, for the owner, remove the work directory."""
-        self._closed = True
+        with self._locks_guard:
+            self._closed = True
+            running = list(self._running)
         atexit.unregister(self.close)
-        for child in list(self._running):
+        for child in running:
             child.stop()
         if self.owner:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -133,12 +135,13 @@ class PlanSession:
             check_stack_name(stack)
         except StackNameError as err:
             raise PlanError(str(err)) from None
-        if self._closed:
-            raise PlanError("planning session is closed")
         if deadline is None:
             deadline = self.deadline if self.deadline is not None else children.deadline_after(self.timeout)
         folder = self.workdir / "stacks" / f"stack-{stack}"  # prefixed: a stack named "." gets a folder of its own
-        folder.mkdir(parents=True, exist_ok=True)
+        with self._locks_guard:  # never re-create the directory of a session closed meanwhile
+            if self._closed:
+                raise PlanError("planning session is closed")
+            folder.mkdir(parents=True, exist_ok=True)
         with self._stack_lock(stack), _flock(folder / "lock"):
             done = folder / "plan.json"
             if done.is_file():
@@ -186,8 +189,12 @@ class PlanSession:
                                        cwd=self.workdir, env=env, stdout=out, stderr=err, new_group=self.owner)
             except OSError as error:
                 raise PlanError(f"cannot start the planner: {error.strerror or error}") from None
-        self._running.add(child)
+        with self._locks_guard:
+            self._running.add(child)
+            closed = self._closed
         try:
+            if closed:  # closed while this planner started: close() did not see it
+                raise PlanError("planning session is closed")
             code = child.wait(remaining)
         finally:
             child.stop()
