@@ -35,8 +35,26 @@ def referencing(tmp_path: Path) -> Path:
     return program
 
 
+def _log(program: Path) -> list[tuple[str, int]]:
+    lines = (program.parent / "runs.log").read_text().splitlines()
+    return sorted((stack, int(ppid)) for stack, ppid in (line.split() for line in lines))
+
+
 def _runs(program: Path) -> list[str]:
-    return sorted((program.parent / "runs.log").read_text().split())
+    return [stack for stack, _ in _log(program)]
+
+
+def _processes_of(program: Path) -> list[str]:
+    """Command lines of live processes that mention `program` (planners, zygotes)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(program) in cmd:
+            found.append(cmd)
+    return found
 
 
 @pytest.fixture(autouse=True)
@@ -64,9 +82,27 @@ def test_plans_equal_planning_each_alone_and_the_primary_is_planned_once(referen
     assert _runs(referencing) == ["primary", "second-a", "second-b"]  # primary once, though both reference it
     key_arn = plans["primary"]["outputs"]["keyArn"]
     assert plans["second-a"]["outputs"]["primaryKeyArn"] == key_arn == plans["second-b"]["outputs"]["primaryKeyArn"]
+    planners = {ppid for _, ppid in _log(referencing)}
+    assert len(planners) == 1 and planners != {os.getpid()}  # forked by one zygote, not started one by one
     for stack, plan in plans.items():
         assert _comparable(plan) == _comparable(run_plan(stack, referencing)), stack
-    assert not _session_dirs()  # nothing left in the temp dir
+    assert not _session_dirs() and not _processes_of(referencing)  # nothing left behind
+
+
+def test_without_the_zygote_the_plans_are_the_same(referencing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    forked = plan_stacks(["primary", "second-a"], referencing)
+    (referencing.parent / "runs.log").unlink()
+    monkeypatch.setenv("AZORA_PLAN_FORK", "0")
+    alone = plan_stacks(["primary", "second-a"], referencing)
+    assert {ppid for _, ppid in _log(referencing)} == {os.getpid()}  # each planner started by this process
+    assert {s: _comparable(p) for s, p in forked.items()} == {s: _comparable(p) for s, p in alone.items()}
+
+
+def test_a_timeout_stops_the_zygote_and_its_planners(referencing: Path) -> None:
+    with pytest.raises(PlanError,
+                       match=r"^stack (primary|second-a|second-b): planning stack \S+ took longer than 0.5 s$"):
+        plan_stacks(["primary", "second-a", "second-b"], referencing, timeout=0.5)
+    assert not _session_dirs() and not _processes_of(referencing)
 
 
 def test_env_selects_the_stacks_of_that_environment_from_their_stack_files(referencing: Path) -> None:

@@ -6,6 +6,9 @@ Every stack name is checked, and every stack file looked for, before any planner
 gives one clear error and no work. The first stack that fails to plan ends the run: the other
 planners are stopped, and the error names the stack.
 
+With two stacks or more the planners are forked from one zygote that imports the SDKs once
+(`PlanSession.fork_planners`); the plans are the same.
+
 `on_planned(stack, plan)` is called in the calling thread as each plan arrives (in completion
 order), so a caller can start reading one plan (a policy check) while the others are planned.
 """
@@ -56,6 +59,7 @@ def plan_stacks(stacks: Iterable[str], program: Path | None = None, *, timeout: 
     plans: dict[str, dict[str, Any]] = {}
     with PlanSession.open(program or DEFAULT_PROGRAM, timeout=timeout, debug=debug) as session:
         deadline = children.deadline_after(timeout)
+        session.fork_planners(names, deadline=deadline)  # one set of SDK imports for all (Linux)
         pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="azora-plan")
         try:
             pending: dict[Future[dict[str, Any]], str] = {
