@@ -16,7 +16,7 @@ import pytest
 
 from azora_infra.cli import main as cli_main
 from azora_infra.config.project import environment_stacks
-from azora_infra.plan import PlanError, plan_stacks, run_plan
+from azora_infra.plan import PlanError, PlanSession, plan_stacks, run_plan
 from azora_infra.plan.session import WORKDIR_PREFIX
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -84,18 +84,23 @@ def test_plans_equal_planning_each_alone_and_the_primary_is_planned_once(referen
     assert plans["second-a"]["outputs"]["primaryKeyArn"] == key_arn == plans["second-b"]["outputs"]["primaryKeyArn"]
     planners = {ppid for _, ppid in _log(referencing)}
     assert len(planners) == 1 and planners != {os.getpid()}  # forked by one zygote, not started one by one
-    for stack, plan in plans.items():
-        assert _comparable(plan) == _comparable(run_plan(stack, referencing)), stack
+    for stack in ("primary", "second-a"):  # alone: no zygote, a fresh interpreter per planner
+        assert _comparable(plans[stack]) == _comparable(run_plan(stack, referencing)), stack
     assert not _session_dirs() and not _processes_of(referencing)  # nothing left behind
 
 
-def test_without_the_zygote_the_plans_are_the_same(referencing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    forked = plan_stacks(["primary", "second-a"], referencing)
-    (referencing.parent / "runs.log").unlink()
-    monkeypatch.setenv("AZORA_PLAN_FORK", "0")
-    alone = plan_stacks(["primary", "second-a"], referencing)
-    assert {ppid for _, ppid in _log(referencing)} == {os.getpid()}  # each planner started by this process
-    assert {s: _comparable(p) for s, p in forked.items()} == {s: _comparable(p) for s, p in alone.items()}
+def test_the_zygote_is_used_only_where_it_helps(referencing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One stack, an attached session or ``AZORA_PLAN_FORK=0``: no zygote (each stack planned in a
+    fresh interpreter, which `run_plan` above shows gives the same plans)."""
+    with PlanSession.open(referencing) as session:
+        assert not session.fork_planners(["primary"])
+        monkeypatch.setenv("AZORA_PLAN_FORK", "0")
+        assert not session.fork_planners(["primary", "second-a"])
+        assert not list((Path(session.workdir) / "stacks").glob("*/lock"))
+    attached = PlanSession(referencing, Path(tempfile.gettempdir()), timeout=10, owner=False)
+    monkeypatch.delenv("AZORA_PLAN_FORK")
+    assert not attached.fork_planners(["primary", "second-a"])
+    assert not (referencing.parent / "runs.log").exists()
 
 
 def test_a_timeout_stops_the_zygote_and_its_planners(referencing: Path) -> None:
@@ -116,7 +121,9 @@ def test_env_selects_the_stacks_of_that_environment_from_their_stack_files(refer
 def test_progress_on_a_terminal_only_and_never_with_quiet(referencing: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["plan", "--program", str(referencing), "--env", "dev"]) == 0
-    assert capsys.readouterr().err == ""  # not a terminal
+    captured = capsys.readouterr()
+    assert captured.err == ""  # not a terminal
+    assert "lonely" in captured.out and "aws:cloudwatch/logGroup:LogGroup" in captured.out
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     assert cli_main(["plan", "--program", str(referencing), "--env", "dev", "--output", os.devnull]) == 0
     err = capsys.readouterr().err
@@ -139,9 +146,6 @@ def test_plan_env_writes_one_saved_plan_per_stack(referencing: Path, tmp_path: P
     assert list(doc["stacks"]) == ["second-a", "primary"]
     saved = json.loads((out / "second-a.json").read_text())
     assert _comparable(doc["stacks"]["second-a"]) == _comparable(saved)
-    assert cli_main(["plan", "--program", str(referencing), "--env", "dev"]) == 0
-    text = capsys.readouterr().out
-    assert "lonely" in text and "aws:cloudwatch/logGroup:LogGroup" in text
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -166,25 +170,27 @@ def test_a_failing_stack_is_named_and_stops_the_others(tmp_path: Path) -> None:
     assert not _session_dirs()
 
 
-def test_check_several_stacks_gives_each_stack_alone_its_result(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_several_stacks_gives_each_stack_alone_its_result(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     stacks = ["clean", "unencrypted"]
+    out = tmp_path / "plans"
+    assert cli_main(["plan", "--program", str(DEFECTS), "--stack", stacks[0], "--stack", stacks[1],
+                     "--format", "json", "--output-dir", str(out)]) == 0
     assert cli_main(["check", "--program", str(DEFECTS), "--stack", stacks[0], "--stack", stacks[1],
                      "--format", "json", "--quiet"]) == 1  # the worst of the two
     together = json.loads(capsys.readouterr().out)["stacks"]
     assert [r["stack"] for r in together] == stacks
     for stack, result in zip(stacks, together, strict=True):
         expected = 0 if stack == "clean" else 1
-        assert cli_main(["check", "--program", str(DEFECTS), "--stack", stack, "--format", "json", "--quiet"]) \
-            == expected
+        assert cli_main(["check", "--plan", str(out / f"{stack}.json"), "--format", "json", "--quiet"]) == expected
         assert json.loads(capsys.readouterr().out) == result
     assert not any(v["enforcementLevel"] == "mandatory" for v in together[0]["violations"])
     assert any(v["enforcementLevel"] == "mandatory" for v in together[1]["violations"])
+    _sarif_and_junit(out, capsys)
 
 
-def test_check_several_saved_plans_as_sarif_and_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "plans"
-    assert cli_main(["plan", "--program", str(DEFECTS), "--stack", "clean", "--stack", "unencrypted",
-                     "--format", "json", "--output-dir", str(out)]) == 0
+def _sarif_and_junit(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Several saved plans checked at once: one SARIF run and one JUnit suite per stack."""
     plans = ["--plan", str(out / "clean.json"), "--plan", str(out / "unencrypted.json")]
     assert cli_main(["check", *plans, "--format", "sarif", "--quiet"]) == 1
     sarif = json.loads(capsys.readouterr().out)
