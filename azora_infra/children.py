@@ -129,10 +129,11 @@ class Child:
 
 
 def spawn(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: IO[bytes], stderr: IO[bytes],
-          new_group: bool) -> Child:
-    """Start `argv` (usually `python_command(...)`) with output to the given files."""
+          new_group: bool, pass_fds: Sequence[int] = ()) -> Child:
+    """Start `argv` (usually `python_command(...)`) with output to the given files; `pass_fds`: file
+    descriptors the child inherits (as the same open files: a lock held on one stays held)."""
     proc = subprocess.Popen(list(argv), cwd=str(cwd), env=dict(env), stdin=subprocess.DEVNULL,
-                            stdout=stdout, stderr=stderr, start_new_session=new_group)
+                            stdout=stdout, stderr=stderr, start_new_session=new_group, pass_fds=tuple(pass_fds))
     return Child(proc, new_group=new_group)
 
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 
 from . import __version__
-from .commands import chaos, check, cost, dr, load_test, plan, report, validate
+from .commands import chaos, check, cost, diagram, dr, load_test, plan, report, validate
 from .commands.common import EXIT_ERROR, CommandError
 
-COMMANDS = (plan, validate, report, check, cost, dr, chaos, load_test)
+COMMANDS = (plan, validate, report, check, cost, diagram, dr, chaos, load_test)
 #: signals that end a command through its cleanup (SIGINT arrives as KeyboardInterrupt)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 

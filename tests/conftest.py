@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
             (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
 
         _created.append(out)
+        session.fork_planners(REPO_STACKS)  # one set of SDK imports for the three planners
         with ThreadPoolExecutor(max_workers=3) as pool:
             list(pool.map(plan, REPO_STACKS))
     os.environ[_PLANS_ENV] = str(out)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from azora_infra.check import CheckResult, run_check
-from azora_infra.plan import run_plan
+from azora_infra.plan import plan_stacks
 
 PROGRAM = Path(__file__).parent / "programs" / "baseline"
 PACK = Path(__file__).parents[1] / "policies"
@@ -46,14 +46,12 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str], str]]] = {
 STACKS = ["clean", *EXPECTED]
 
 
-def _plan_and_check(stack: str) -> CheckResult:
-    return run_check(run_plan(stack, PROGRAM), PACK, reuse=False)
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, CheckResult]:
+    plans = plan_stacks(STACKS, PROGRAM)  # one session: the planners fork from one set of SDK imports
+    # the stacks differ in name, and a pack process serves one stack identity: one short-lived process each
     with ThreadPoolExecutor(3) as pool:
-        return dict(zip(STACKS, pool.map(_plan_and_check, STACKS), strict=True))
+        return dict(zip(STACKS, pool.map(lambda s: run_check(plans[s], PACK, reuse=False), STACKS), strict=True))
 
 
 def test_clean_region_stack_passes(results: dict[str, CheckResult]) -> None:

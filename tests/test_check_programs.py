@@ -12,7 +12,7 @@ import pytest
 
 from azora_infra.check import CheckResult, run_check
 from azora_infra.cli import main
-from azora_infra.plan import run_plan
+from azora_infra.plan import plan_stacks
 
 TESTS = Path(__file__).parent
 PROGRAM = TESTS / "programs" / "defects"
@@ -63,15 +63,12 @@ EXPECTED: dict[str, dict[str, tuple[str, set[str], str]]] = {
 STACKS = ["clean", *EXPECTED]
 
 
-def _plan_and_check(stack: str) -> CheckResult:
-    # the stacks differ in name, and a pack process serves one stack identity: one short-lived process each
-    return run_check(run_plan(stack, PROGRAM), PACK, reuse=False)
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, CheckResult]:
-    with ThreadPoolExecutor(3) as pool:  # each plan and each pack is a subprocess
-        return dict(zip(STACKS, pool.map(_plan_and_check, STACKS), strict=True))
+    plans = plan_stacks(STACKS, PROGRAM)  # one session: the planners fork from one set of SDK imports
+    # the stacks differ in name, and a pack process serves one stack identity: one short-lived process each
+    with ThreadPoolExecutor(3) as pool:
+        return dict(zip(STACKS, pool.map(lambda s: run_check(plans[s], PACK, reuse=False), STACKS), strict=True))
 
 
 def _name(urn: str) -> str:

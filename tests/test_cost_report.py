@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 
 from azora_infra.cli import main
-from azora_infra.plan import run_plan
+from azora_infra.plan import plan_stacks
 from azora_infra.plan.model import Plan
 from azora_infra.reports.cost import GROUPINGS, LOWER_BOUND, OVER, build_estimate
 from azora_infra.reports.prices import DEFAULT_CATALOG, CatalogError, load_catalog
@@ -76,7 +76,7 @@ def resized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     text = text.replace("  azora:eks:\n", "  azora:eks:\n    nodeGroups:\n      system:\n"
                         "        instanceTypes: [m7g.xlarge]\n        labels: {azora.io/node-pool: system}\n", 1)
     asia.write_text(text)
-    return repo, run_plan("asia", repo)
+    return repo, plan_stacks(["asia", "africa"], repo)["asia"]  # asia references africa: both, from one zygote
 
 
 def test_catalog_prices_carry_a_source_and_a_date() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,7 +13,6 @@ import pytest
 from azora_infra.compose.kubernetes import build_kubernetes
 from azora_infra.config import ConfigError, parse_config
 from azora_infra.config.eks import EksConfig
-from azora_infra.plan import run_plan
 from azora_infra.plan.model import Plan, Resource
 from components.eks import (
     ADDONS_AFTER_NODES,
@@ -493,8 +493,8 @@ def test_config_errors_name_the_field(eks: dict[str, Any], field: str, message: 
 # --- the whole africa program ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def africa() -> Plan:
-    return Plan(run_plan("africa"))
+def africa(repo_plan: Callable[[str], dict[str, Any]]) -> Plan:
+    return Plan(repo_plan("africa"))  # the session's plan of the repo's africa stack
 
 
 def test_africa_plan_has_a_private_kms_encrypted_cluster(africa: Plan) -> None:

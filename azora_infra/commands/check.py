@@ -1,6 +1,10 @@
 """`azora-infra check`: plan a stack offline and run the CrossGuard policy pack against it, driving
 the pack over its real gRPC Analyzer interface as the Pulumi CLI does (docs/policy-check.md).
 
+Several stacks (`--stack A --stack B`, `--env prod`, or several `--plan` files) are planned in one
+session and each is checked as soon as its plan is ready; the report holds them all (JSON
+``{"stacks": [...]}``, one SARIF run and one JUnit suite per stack) and the exit status is the worst.
+
 Reports as text, JSON, SARIF 2.1.0 or JUnit XML; under GitHub Actions (``GITHUB_ACTIONS=true``) also
 one annotation per violation. Progress goes to stderr on a terminal only; ``--quiet`` drops it and
 the warnings.
@@ -12,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
-from collections.abc import Callable
+import xml.etree.ElementTree as ET
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,7 +32,8 @@ from ..check.junit import to_junit
 from ..check.run import DEFAULT_CONCURRENCY, CheckResult
 from ..check.sarif import to_sarif
 from ..plan import DEFAULT_PROGRAM
-from .common import CommandError, add_stack_arguments, emit, get_plan, stack_name, to_json
+from .common import CommandError, add_stacks_arguments, emit, get_plans, stack_names, to_json
+from .progress import StatusLine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Plan STACK offline (as `azora-infra plan`), start the CrossGuard policy pack as the "
         "Pulumi CLI does and analyze every resource over gRPC. Exit 1 on a mandatory violation.",
     )
-    add_stack_arguments(p, plan_file="reuse a saved plan (`azora-infra plan --format json`)")
+    add_stacks_arguments(p, plan_file="reuse a saved plan (`azora-infra plan --format json`); "
+                                      "repeat for several stacks")
     p.add_argument("--policy-pack", type=Path, default=None, help="policy pack dir (default: <repo>/policies)")
     p.add_argument("--policy-config", type=Path, default=None,
                    help="JSON policy config, as `pulumi preview --policy-pack-config`")
@@ -56,18 +64,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
-    """A status-line writer for stderr: only on a terminal, never with --quiet."""
-    if args.quiet or not sys.stderr.isatty():
-        return None
-
-    def show(text: str) -> None:
-        sys.stderr.write(f"\r\033[K{text}" if text else "\r\033[K")
-        sys.stderr.flush()
-
-    return show
-
-
 def _report(result: CheckResult, plan: dict[str, Any], fmt: str) -> str:
     if fmt == "json":
         return to_json(result.to_json())
@@ -82,8 +78,39 @@ def _report(result: CheckResult, plan: dict[str, Any], fmt: str) -> str:
     return render_text(result)
 
 
+def _merge_sarif(logs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One SARIF log with one run per stack (each run has its own ``automationDetails.id``)."""
+    return {**logs[0], "runs": [run for log in logs for run in log["runs"]]}
+
+
+def _merge_junit(docs: list[str]) -> str:
+    """One JUnit document with one ``<testsuite>`` per stack."""
+    roots = [ET.fromstring(doc.split("\n", 1)[1]) for doc in docs]
+    merged = ET.Element("testsuites", name="azora-infra check " + " ".join(
+        str(r.get("name", "")).rsplit(" ", 1)[-1] for r in roots))
+    for attr in ("tests", "failures", "errors"):
+        merged.set(attr, str(sum(int(r.get(attr, "0")) for r in roots)))
+    merged.set("time", f"{sum(float(r.get('time', '0')) for r in roots):.3f}")
+    for root in roots:
+        merged.extend(list(root))
+    ET.indent(merged)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(merged, encoding="unicode") + "\n"
+
+
+def _reports(checked: list[tuple[CheckResult, dict[str, Any]]], fmt: str) -> str:
+    if len(checked) == 1:
+        return _report(*checked[0], fmt)
+    if fmt == "json":
+        return to_json({"stacks": [result.to_json() for result, _ in checked]})
+    if fmt == "sarif":
+        return to_json(_merge_sarif([json.loads(_report(r, p, fmt)) for r, p in checked]))
+    if fmt == "junit":
+        return _merge_junit([_report(r, p, fmt) for r, p in checked])
+    return "\n".join(_report(r, p, fmt) for r, p in checked)
+
+
 def run(args: argparse.Namespace) -> int:
-    stack = stack_name(args)
+    names = stack_names(args)
     pack_dir = (args.policy_pack or DEFAULT_PROGRAM / "policies").resolve()
     if not pack_dir.is_dir():
         raise CommandError(f"{pack_dir}: no such policy pack directory")
@@ -93,34 +120,47 @@ def run(args: argparse.Namespace) -> int:
         policy_config = load_policy_config_file(args.policy_config) if args.policy_config else None
     except PolicyConfigError as err:
         raise CommandError(str(err)) from None
-    show = _progress(args)
-    if show is not None and args.plan is None:
-        show(f"planning {stack}...")
-    plan = get_plan(args)
-    gc.freeze()  # the plan lives as long as the command: keep it out of every collection (big plans)
+    status = StatusLine.for_args(args)
+    if not args.plan:
+        for name in names:
+            status.set(name, f"planning {name}...")
     timeouts = Timeouts(start=args.start_timeout, rpc=args.rpc_timeout, analyze_stack=args.stack_timeout)
 
-    def progress(done: int, total: int) -> None:
-        if show is not None:
-            show(f"checking {stack}: {done}/{total} resources")
+    def check(stack: str, plan: dict[str, Any]) -> CheckResult:
+        def progress(done: int, total: int) -> None:
+            status.set(stack, f"checking {stack}: {done}/{total} resources")
 
-    try:
-        result = run_check(plan, pack_dir, policy_config, timeouts=timeouts, reuse=False,
-                           workers=args.concurrency, progress=progress if show is not None else None)
-    except (PackError, PolicyConfigError) as err:
-        raise CommandError(str(err)) from None
-    finally:
-        if show is not None:
-            show("")
+        return run_check(plan, pack_dir, policy_config, timeouts=timeouts, reuse=False,
+                         workers=args.concurrency, progress=progress if status.enabled else None)
+
+    # each stack is checked as soon as its plan is ready, while the others are still being planned
+    futures: dict[str, Future[CheckResult]] = {}
+
+    def planned(stack: str, plan: dict[str, Any]) -> None:
+        futures.setdefault(stack, pool.submit(check, stack, plan))
+
+    with ThreadPoolExecutor(max_workers=max(1, len(names) or len(args.plan or ())),
+                            thread_name_prefix="azora-check") as pool:
+        try:
+            plans = get_plans(args, on_planned=planned)
+            gc.freeze()  # the plans live as long as the command: keep them out of every collection
+            checked = [(futures[stack].result(), plan) for stack, plan in plans.items()]
+        except (PackError, PolicyConfigError) as err:
+            raise CommandError(str(err)) from None
+        finally:
+            for future in futures.values():
+                future.cancel()
+            status.done()
     if not args.quiet:
-        for name in result.unknown_config:
+        for name in sorted({n for result, _ in checked for n in result.unknown_config}):
             print(f"azora-infra check: warning: policy config names {name!r}, which the pack does not have",
                   file=sys.stderr)
-    report = _report(result, plan, args.format)
+    report = _reports(checked, args.format)
     if os.environ.get(gh.ENV) == "true":
         # workflow commands are read from stdout; keep a machine-readable report on stdout intact
         stream = sys.stdout if args.output is not None or args.format == "text" else sys.stderr
-        for line in gh.workflow_commands(result, plan):
-            print(line, file=stream)
+        for result, plan in checked:
+            for line in gh.workflow_commands(result, plan):
+                print(line, file=stream)
     emit(report, args.output)
-    return result.exit_code
+    return max(result.exit_code for result, _ in checked)

@@ -1,5 +1,5 @@
 """Checks across all stacks of a project: one primary, the primary named by every stack,
-non-overlapping VPC CIDRs, one stack per region."""
+non-overlapping VPC CIDRs, one stack per region; and choosing the stacks of an environment."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from .cache import check_global_datastore
 from .errors import ConfigError
-from .loader import NAMESPACE, StackNameError, check_stack_name, load_stack_file, stack_file_name
+from .loader import NAMESPACE, StackNameError, check_stack_name, load_stack_file, read_stack_file, stack_file_name
+from .presets import Environment
 from .stack import Role, StackConfig
 
 
@@ -63,3 +64,29 @@ def load_project(project_dir: Path) -> dict[str, StackConfig]:
         raise ConfigError(str(project_dir), "", "no Pulumi.<stack>.yaml stack files")
     validate_stacks(stacks)
     return stacks
+
+
+def _selector(path: Path) -> tuple[str, bool]:
+    """(`azora:environment`, is primary) of a stack file, read from the file itself: ``prod`` when
+    unset, as the config model's default. Only these keys are read, so stacks can be chosen by
+    environment before (or without) validating the whole set."""
+    config, _ = read_stack_file(path)
+    environment = config.get(f"{NAMESPACE}:environment", Environment.PROD.value)
+    return str(environment), config.get(f"{NAMESPACE}:role") == Role.PRIMARY.value
+
+
+def environment_stacks(project_dir: Path, environment: str) -> list[str]:
+    """The stacks whose stack file says ``azora:environment: <environment>``: primaries first (the
+    others reference them), then by name. A ConfigError naming the environments there are when no
+    stack file has this one."""
+    found: list[tuple[bool, str]] = []
+    seen: set[str] = set()
+    for name, path in stack_files(project_dir).items():
+        env, primary = _selector(path)
+        seen.add(env)
+        if env == environment:
+            found.append((not primary, name))
+    if not found:
+        raise ConfigError(str(project_dir), f"{NAMESPACE}:environment",
+                          f"no stack file has environment {environment!r} (found: {', '.join(sorted(seen)) or 'none'})")
+    return [name for _, name in sorted(found)]

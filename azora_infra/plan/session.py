@@ -43,6 +43,10 @@ from .project import ProgramError
 DEFAULT_TIMEOUT = 300.0
 #: the module every planner process runs
 RUNNER = "azora_infra.plan.runner"
+#: the module that plans several stacks from one set of imports (`PlanSession.fork_planners`)
+ZYGOTE = "azora_infra.plan.zygote"
+#: ``AZORA_PLAN_FORK=0``: never fork planners from a zygote (each stack in a fresh interpreter)
+NO_FORK_ENV = "AZORA_PLAN_FORK"
 WORKDIR_PREFIX = "azora-plan-"
 
 
@@ -118,9 +122,11 @@ class PlanSession:
 
     def close(self) -> None:
         """Stop every planner still running and, for the owner, remove the work directory."""
-        self._closed = True
+        with self._locks_guard:
+            self._closed = True
+            running = list(self._running)
         atexit.unregister(self.close)
-        for child in list(self._running):
+        for child in running:
             child.stop()
         if self.owner:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -133,12 +139,13 @@ class PlanSession:
             check_stack_name(stack)
         except StackNameError as err:
             raise PlanError(str(err)) from None
-        if self._closed:
-            raise PlanError("planning session is closed")
         if deadline is None:
             deadline = self.deadline if self.deadline is not None else children.deadline_after(self.timeout)
         folder = self.workdir / "stacks" / f"stack-{stack}"  # prefixed: a stack named "." gets a folder of its own
-        folder.mkdir(parents=True, exist_ok=True)
+        with self._locks_guard:  # never re-create the directory of a session closed meanwhile
+            if self._closed:
+                raise PlanError("planning session is closed")
+            folder.mkdir(parents=True, exist_ok=True)
         with self._stack_lock(stack), _flock(folder / "lock"):
             done = folder / "plan.json"
             if done.is_file():
@@ -154,6 +161,76 @@ class PlanSession:
                 raise
             plan = json.loads(done.read_text(encoding="utf-8"))
             return plan
+
+    def fork_planners(self, stacks: Sequence[str], *, deadline: float | None = None) -> bool:
+        """Start planning `stacks` now, from one zygote process that imports the SDKs once and forks
+        a planner per stack (`azora_infra.plan.zygote`); `plan()` then waits for those plans as for
+        any planner's. Each stack's lock is taken here and handed to the zygote, so no other planner
+        starts for it meanwhile. Only the owner of the session, on Linux, for two stacks or more;
+        False when not started (`plan()` then starts a planner per stack, as always), also when
+        ``AZORA_PLAN_FORK=0``."""
+        names = list(dict.fromkeys(stacks))
+        if os.environ.get(NO_FORK_ENV) == "0":
+            return False
+        if not self.owner or len(names) < 2 or not sys.platform.startswith("linux") or self._closed:
+            return False
+        if deadline is None:
+            deadline = children.deadline_after(self.timeout)
+        fds: list[int] = []
+        try:
+            for stack in names:
+                check_stack_name(stack)
+                folder = self.workdir / "stacks" / f"stack-{stack}"
+                with self._locks_guard:
+                    if self._closed:
+                        return False
+                    folder.mkdir(parents=True, exist_ok=True)
+                if (folder / "plan.json").exists() or (folder / "error.txt").exists():
+                    continue
+                fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+                fds.append(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # being planned already
+                    os.close(fds.pop())
+                    continue
+                names[names.index(stack)] = f"{stack}:{fd}"
+            locked = [n for n in names if ":" in n]
+            if len(locked) < 2:
+                return False
+            args = ["--program", str(self.program), "--workdir", str(self.workdir),
+                    "--timeout", repr(max(0.001, deadline - time.monotonic())),
+                    "--remove-if-orphaned", str(self.workdir)]
+            for entry in locked:
+                args += ["--stack", entry]
+            if self.debug:
+                args.append("--debug")
+            env = children.child_environment(extra={"PYTHONUNBUFFERED": "1"})
+            with open(self.workdir / "zygote.log", "wb") as log:
+                try:
+                    child = children.spawn(children.python_command(ZYGOTE, args, subreaper=True), cwd=self.workdir,
+                                           env=env, stdout=log, stderr=log, new_group=True, pass_fds=fds)
+                except OSError:
+                    return False
+        except StackNameError as err:
+            raise PlanError(str(err)) from None
+        finally:
+            for fd in fds:  # the zygote holds the locks now (or nobody does)
+                os.close(fd)
+        with self._locks_guard:
+            self._running.add(child)
+        threading.Thread(target=self._watch, args=(child, deadline), name="azora-plan-zygote", daemon=True).start()
+        return True
+
+    def _watch(self, child: children.Child, deadline: float) -> None:
+        """Wait for the zygote until the deadline, then stop its group (its forks included)."""
+        try:
+            child.wait(deadline - time.monotonic())
+        finally:
+            child.stop()
+            self._running.discard(child)
+            if self.debug:
+                sys.stderr.write(children.read_tail(self.workdir / "zygote.log"))
 
     def outputs(self, stack: str, *, deadline: float | None = None) -> dict[str, Any]:
         """The exports of `stack` (as a StackReference to it reads them)."""
@@ -186,8 +263,12 @@ class PlanSession:
                                        cwd=self.workdir, env=env, stdout=out, stderr=err, new_group=self.owner)
             except OSError as error:
                 raise PlanError(f"cannot start the planner: {error.strerror or error}") from None
-        self._running.add(child)
+        with self._locks_guard:
+            self._running.add(child)
+            closed = self._closed
         try:
+            if closed:  # closed while this planner started: close() did not see it
+                raise PlanError("planning session is closed")
             code = child.wait(remaining)
         finally:
             child.stop()
