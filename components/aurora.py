@@ -35,6 +35,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from azora_infra.regions import DataClass
 from azora_infra.tags import data_tags
@@ -247,13 +248,43 @@ class AuroraCluster(AzoraComponent):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         _validate(args)
         super().__init__("azora:database:AuroraCluster", name, provider, opts)
-        data_class = DataClass(args.data_class).value
-        tags = data_tags(data_class)
-        ident = args.cluster_identifier
-        secondary = args.global_role == "secondary"
-        has_credentials = not secondary
+        self._args = args
+        self._tags = data_tags(DataClass(args.data_class).value)
+        has_credentials = args.global_role != "secondary"
+        self._security_groups(has_credentials)
+        self._parameter_group()
+        monitoring_role = self._monitoring_and_logs()
+        self.secret: aws.secretsmanager.Secret | None = None
+        password = self._master_secret() if has_credentials else None
+        self._cluster(password)
+        self._instances(monitoring_role)
+        if args.autoscaling is not None:
+            self._reader_autoscaling(args.autoscaling)
+        self.rotation: SecretRotation | None = None
+        if self.secret is not None and password is not None and self.rotation_security_group is not None:
+            self.rotation = self._rotation(password, self.secret, self.rotation_security_group)
 
-        # --- network: 5432 only from the allowed security groups (and the rotation function) ---
+        self.cluster_identifier: pulumi.Output[str] = self.cluster.cluster_identifier
+        self.arn: pulumi.Output[str] = self.cluster.arn
+        self.endpoint: pulumi.Output[str] = self.cluster.endpoint
+        self.reader_endpoint: pulumi.Output[str] = self.cluster.reader_endpoint
+        self.port = PORT
+        self.security_group_id: pulumi.Output[str] = self.security_group.id
+        self.instance_identifiers = {n: i.identifier for n, i in self.instances.items()}
+        self.log_group_name: pulumi.Output[str] = self.log_group.name
+        self.secret_arn: pulumi.Output[str] | None = self.secret.arn if self.secret is not None else None
+        self.rotation_function_arn = self.rotation.function_arn if self.rotation is not None else None
+        self.register_outputs({
+            "clusterIdentifier": self.cluster_identifier, "arn": self.arn, "endpoint": self.endpoint,
+            "readerEndpoint": self.reader_endpoint, "port": self.port,
+            "securityGroupId": self.security_group_id, "instanceIdentifiers": self.instance_identifiers,
+            "logGroupName": self.log_group_name, "secretArn": self.secret_arn,
+        })
+
+    def _security_groups(self, has_credentials: bool) -> None:
+        """5432 only from the allowed security groups (and the rotation function's, when there is
+        one: a secondary has no credentials to rotate)."""
+        args, ident = self._args, self._args.cluster_identifier
         self.rotation_security_group: aws.ec2.SecurityGroup | None = None
         if has_credentials:
             # no inline rules: its egress rules are standalone (they reference the database SG)
@@ -273,7 +304,9 @@ class AuroraCluster(AzoraComponent):
             egress=[],
             tags={"Name": self.child_name("sg")}, opts=self.child_opts())
 
-        # --- parameters: TLS required, connection/DDL/slow-statement logging --------------------
+    def _parameter_group(self) -> None:
+        """TLS required, connection/DDL/slow-statement logging."""
+        args, ident = self._args, self._args.cluster_identifier
         family = f"{ENGINE}{args.engine_version.split('.')[0]}"
         parameters = [
             aws.rds.ClusterParameterGroupParameterArgs(name="rds.force_ssl", value="1",
@@ -292,8 +325,11 @@ class AuroraCluster(AzoraComponent):
             description=f"{ident}: TLS required, connection and DDL logging", parameters=parameters,
             opts=self.child_opts())
 
-        # --- enhanced monitoring role, PostgreSQL log group ------------------------------------
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
+    def _monitoring_and_logs(self) -> aws.iam.Role:
+        """The enhanced monitoring role (returned) and the KMS-encrypted PostgreSQL log group."""
+        args, ident = self._args, self._args.cluster_identifier
+        identity = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))
         monitoring_role = aws.iam.Role(
             self.child_name("monitoring"),
             assume_role_policy=identity.account_id.apply(
@@ -306,22 +342,25 @@ class AuroraCluster(AzoraComponent):
         self.log_group = aws.cloudwatch.LogGroup(
             self.child_name("postgresql"), name=f"/aws/rds/cluster/{ident}/postgresql",
             retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn,
-            tags=tags, opts=self.child_opts())
+            tags=self._tags, opts=self.child_opts())
+        return monitoring_role
 
-        # --- master credentials (not on a secondary: it replicates the primary's users) --------
-        self.secret: aws.secretsmanager.Secret | None = None
-        password = None
-        if has_credentials:
-            password = master_password(self.child_name("master-password"), pulumi.ResourceOptions(parent=self))
-            self.secret = aws.secretsmanager.Secret(
-                self.child_name("master"), name=f"rds/{ident}/master",
-                description=f"Master user of Aurora cluster {ident} (rotated every "
-                            f"{args.secret_rotation_days} days)",
-                kms_key_id=args.secrets_key_arn, recovery_window_in_days=30,
-                tags=data_tags(DataClass.CONFIDENTIAL.value),
-                opts=self.child_opts(protect=args.protect))
+    def _master_secret(self) -> random.RandomPassword:
+        """The generated master password (returned) and the secret that will hold it (not on a
+        secondary: it replicates the primary's users)."""
+        args, ident = self._args, self._args.cluster_identifier
+        password = master_password(self.child_name("master-password"), pulumi.ResourceOptions(parent=self))
+        self.secret = aws.secretsmanager.Secret(
+            self.child_name("master"), name=f"rds/{ident}/master",
+            description=f"Master user of Aurora cluster {ident} (rotated every "
+                        f"{args.secret_rotation_days} days)",
+            kms_key_id=args.secrets_key_arn, recovery_window_in_days=30,
+            tags=data_tags(DataClass.CONFIDENTIAL.value),
+            opts=self.child_opts(protect=args.protect))
+        return password
 
-        # --- the cluster --------------------------------------------------------------------
+    def _cluster(self, password: random.RandomPassword | None) -> None:
+        args, ident = self._args, self._args.cluster_identifier
         member = args.global_role != "none"
         ignore = GLOBAL_MEMBER_IGNORE if member else RESIDENT_IGNORE
         self.cluster = aws.rds.Cluster(
@@ -347,11 +386,13 @@ class AuroraCluster(AzoraComponent):
             master_username=args.master_username if password is not None else None,
             master_password=password.result if password is not None else None,
             database_name=args.database_name if password is not None else None,
-            tags=tags,
+            tags=self._tags,
             opts=self.child_opts(protect=args.protect, ignore_changes=list(ignore),
                                  depends_on=[self.log_group]))
 
-        # --- instances keyed by name: the writer first, then the readers -------------------------
+    def _instances(self, monitoring_role: aws.iam.Role) -> None:
+        """Instances keyed by name: the writer first, then the readers."""
+        args, ident = self._args, self._args.cluster_identifier
         self.instances: dict[str, aws.rds.ClusterInstance] = {}
         ordered = sorted(args.instances.items(), key=lambda kv: (not kv[1].writer, kv[0]))
         writer: aws.rds.ClusterInstance | None = None
@@ -367,77 +408,60 @@ class AuroraCluster(AzoraComponent):
                 monitoring_interval=args.monitoring_interval_seconds, monitoring_role_arn=monitoring_role.arn,
                 auto_minor_version_upgrade=True, promotion_tier=tier, copy_tags_to_snapshot=True,
                 preferred_maintenance_window=args.preferred_maintenance_window,
-                tags={**tags, "azora:db-role": "writer" if spec.writer else "reader"},
+                tags={**self._tags, "azora:db-role": "writer" if spec.writer else "reader"},
                 # Aurora makes the first instance of a cluster its writer
                 opts=self.child_opts(depends_on=[writer] if writer is not None else None))
             if spec.writer:
                 writer = instance
             self.instances[inst_name] = instance
 
-        # --- reader auto scaling on average reader CPU ---------------------------------------------
-        if args.autoscaling is not None:
-            scaling = args.autoscaling
-            target = aws.appautoscaling.Target(
-                self.child_name("readers"),
-                service_namespace="rds", scalable_dimension="rds:cluster:ReadReplicaCount",
-                resource_id=self.cluster.cluster_identifier.apply(lambda c: f"cluster:{c}"),
-                min_capacity=scaling.min_readers, max_capacity=scaling.max_readers,
-                opts=self.child_opts(depends_on=list(self.instances.values())))
-            aws.appautoscaling.Policy(
-                self.child_name("readers-cpu"),
-                name=f"{ident}-reader-cpu",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                        predefined_metric_type="RDSReaderAverageCPUUtilization"),
-                    target_value=scaling.target_cpu_percent,
-                    scale_in_cooldown=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown=scaling.scale_out_cooldown_seconds,
-                    disable_scale_in=False),
-                opts=self.child_opts())
+    def _reader_autoscaling(self, scaling: ReaderAutoscaling) -> None:
+        """Reader auto scaling on average reader CPU (target tracking)."""
+        target = aws.appautoscaling.Target(
+            self.child_name("readers"),
+            service_namespace="rds", scalable_dimension="rds:cluster:ReadReplicaCount",
+            resource_id=self.cluster.cluster_identifier.apply(lambda c: f"cluster:{c}"),
+            min_capacity=scaling.min_readers, max_capacity=scaling.max_readers,
+            opts=self.child_opts(depends_on=list(self.instances.values())))
+        aws.appautoscaling.Policy(
+            self.child_name("readers-cpu"),
+            name=f"{self._args.cluster_identifier}-reader-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="RDSReaderAverageCPUUtilization"),
+                target_value=scaling.target_cpu_percent,
+                scale_in_cooldown=scaling.scale_in_cooldown_seconds,
+                scale_out_cooldown=scaling.scale_out_cooldown_seconds,
+                disable_scale_in=False),
+            opts=self.child_opts())
 
-        # --- the secret's contents and its rotation ----------------------------------------
-        self.rotation: SecretRotation | None = None
-        if self.secret is not None and password is not None and self.rotation_security_group is not None:
-            username, dbname = args.master_username, args.database_name
-            document = pulumi.Output.all(password.result, self.cluster.endpoint, self.cluster.cluster_identifier).apply(
-                lambda v: secret_document(username=username, password=v[0], host=v[1], port=PORT,
-                                          cluster_identifier=v[2], dbname=dbname))
-            version = aws.secretsmanager.SecretVersion(
-                self.child_name("master"), secret_id=self.secret.id,
-                secret_string=document,  # secret: it derives from the password
-                # the rotation function writes new versions; never put the first password back
-                opts=self.child_opts(ignore_changes=["secretString"]))
-            self.rotation = SecretRotation(
-                self.child_name("rotation"),
-                SecretRotationArgs(
-                    region=args.region, secret_arn=self.secret.arn, secrets_key_arn=args.secrets_key_arn,
-                    subnet_ids=args.database_subnet_ids,
-                    function_security_group_id=self.rotation_security_group.id,
-                    database_security_group_id=self.security_group.id,
-                    function_name=f"{ident}-rotation"[:64],
-                    endpoint_security_group_id=args.endpoint_security_group_id,
-                    rotation_days=args.secret_rotation_days, app_version=args.rotation_app_version),
-                provider,
-                # the first rotation runs at once: the writer must be up to accept it
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[version, *self.instances.values()]))
-
-        self.cluster_identifier: pulumi.Output[str] = self.cluster.cluster_identifier
-        self.arn: pulumi.Output[str] = self.cluster.arn
-        self.endpoint: pulumi.Output[str] = self.cluster.endpoint
-        self.reader_endpoint: pulumi.Output[str] = self.cluster.reader_endpoint
-        self.port = PORT
-        self.security_group_id: pulumi.Output[str] = self.security_group.id
-        self.instance_identifiers = {n: i.identifier for n, i in self.instances.items()}
-        self.log_group_name: pulumi.Output[str] = self.log_group.name
-        self.secret_arn: pulumi.Output[str] | None = self.secret.arn if self.secret is not None else None
-        self.rotation_function_arn = self.rotation.function_arn if self.rotation is not None else None
-        self.register_outputs({
-            "clusterIdentifier": self.cluster_identifier, "arn": self.arn, "endpoint": self.endpoint,
-            "readerEndpoint": self.reader_endpoint, "port": self.port,
-            "securityGroupId": self.security_group_id, "instanceIdentifiers": self.instance_identifiers,
-            "logGroupName": self.log_group_name, "secretArn": self.secret_arn,
-        })
+    def _rotation(self, password: random.RandomPassword, secret: aws.secretsmanager.Secret,
+                  function_sg: aws.ec2.SecurityGroup) -> SecretRotation:
+        """The master secret's contents and its rotation every `secret_rotation_days`."""
+        args, ident = self._args, self._args.cluster_identifier
+        username, dbname = args.master_username, args.database_name
+        document = pulumi.Output.all(password.result, self.cluster.endpoint, self.cluster.cluster_identifier).apply(
+            lambda v: secret_document(username=username, password=v[0], host=v[1], port=PORT,
+                                      cluster_identifier=v[2], dbname=dbname))
+        version = aws.secretsmanager.SecretVersion(
+            self.child_name("master"), secret_id=secret.id,
+            secret_string=document,  # secret: it derives from the password
+            # the rotation function writes new versions; never put the first password back
+            opts=self.child_opts(ignore_changes=["secretString"]))
+        return SecretRotation(
+            self.child_name("rotation"),
+            SecretRotationArgs(
+                region=args.region, secret_arn=secret.arn, secrets_key_arn=args.secrets_key_arn,
+                subnet_ids=args.database_subnet_ids,
+                function_security_group_id=function_sg.id,
+                database_security_group_id=self.security_group.id,
+                function_name=f"{ident}-rotation"[:64],
+                endpoint_security_group_id=args.endpoint_security_group_id,
+                rotation_days=args.secret_rotation_days, app_version=args.rotation_app_version),
+            self.provider,
+            # the first rotation runs at once: the writer must be up to accept it
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[version, *self.instances.values()]))

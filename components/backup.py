@@ -293,9 +293,35 @@ class RegionalBackup(AzoraComponent):
         account: pulumi.Output[str] = (
             pulumi.Output.from_input(args.account_id) if args.account_id is not None
             else aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id)
-        region = args.region
-        self.vault_name = vault_name(region, args.name_prefix)
+        self.vault_name = vault_name(args.region, args.name_prefix)
+        self._vault(args)
+        # notifications (only with subscribers: a topic nobody reads would hide failures): a topic
+        # encrypted with the backup key (its policy admits backup.amazonaws.com). Failed jobs also
+        # reach the region's ticket topic through EventBridge (components.event_alerts).
+        self.topic: aws.sns.Topic | None = None
+        self.notifications: aws.backup.VaultNotifications | None = None
+        if args.notification_emails:
+            self._notifications(args, account)
+        self._vault_policy(args)
+        attachments = self._role(args, account)
+        self._plans(args, account, attachments)
+        restore_name = self._restore_tests(args, attachments)
 
+        self.vault_arn: pulumi.Output[str] = self.vault.arn
+        self.plan_ids: dict[str, pulumi.Output[str]] = {k: p.id for k, p in self.plans.items()}
+        self.notification_topic_arn: pulumi.Output[str] | None = self.topic.arn if self.topic else None
+        self.role_arn: pulumi.Output[str] = self.role.arn
+        self.restore_testing_plan_name = restore_name
+        self.register_outputs({
+            "vaultName": self.vault_name, "vaultArn": self.vault_arn, "planIds": self.plan_ids,
+            "copyDestinations": self.copy_destinations, "residencyNotes": self.residency_notes,
+            "notificationTopicArn": self.notification_topic_arn, "roleArn": self.role_arn,
+            "restoreTestingPlanName": restore_name, "peerRegions": list(args.peer_regions),
+            "restoreTestClasses": sorted(args.restore_tests),
+        })
+
+    def _vault(self, args: RegionalBackupArgs) -> None:
+        """The vault, encrypted with the backup key, and its lock."""
         self.vault = aws.backup.Vault(
             self.child_name("vault"),
             name=self.vault_name,
@@ -313,14 +339,8 @@ class RegionalBackup(AzoraComponent):
             opts=self.child_opts(protect=args.protect),
         )
 
-        # notifications (only with subscribers: a topic nobody reads would hide failures): a topic
-        # encrypted with the backup key (its policy admits backup.amazonaws.com). Failed jobs also
-        # reach the region's ticket topic through EventBridge (components.event_alerts).
-        self.topic: aws.sns.Topic | None = None
-        self.notifications: aws.backup.VaultNotifications | None = None
-        if args.notification_emails:
-            self._notifications(args, account)
-        # the deny policy goes last: once set it cannot be changed (unless policy_admins)
+    def _vault_policy(self, args: RegionalBackupArgs) -> None:
+        """The deny policy goes last: once set it cannot be changed (unless policy_admins)."""
         self.policy = aws.backup.VaultPolicy(
             self.child_name("policy"),
             backup_vault_name=self.vault.name,
@@ -328,6 +348,10 @@ class RegionalBackup(AzoraComponent):
             opts=self.child_opts(depends_on=[self.lock, *([self.notifications] if self.notifications else [])]),
         )
 
+    def _role(self, args: RegionalBackupArgs, account: pulumi.Output[str]) -> list[aws.iam.RolePolicyAttachment]:
+        """The role AWS Backup assumes; returns its managed-policy attachments (what a selection
+        must wait for)."""
+        region = args.region
         self.role = aws.iam.Role(
             self.child_name("role"),
             name=f"{args.name_prefix}-backup-{region}",
@@ -346,45 +370,23 @@ class RegionalBackup(AzoraComponent):
             policy=account.apply(lambda acct: cleanup_policy(region, acct)),
             opts=self.child_opts(),
         )
+        return attachments
 
-        dests, notes = copy_plan(region, args.peer_regions, args.data_classes)
+    def _plans(self, args: RegionalBackupArgs, account: pulumi.Output[str],
+               attachments: list[aws.iam.RolePolicyAttachment]) -> None:
+        """Per data class: a plan (continuous + hourly rules, copies where residency allows) and a
+        selection by the ``azora:data-class`` tag."""
+        dests, notes = copy_plan(args.region, args.peer_regions, args.data_classes)
         self.copy_destinations: dict[str, list[str]] = dests
         self.residency_notes: dict[str, str] = notes
         self.plans: dict[str, aws.backup.Plan] = {}
         self.selections: dict[str, aws.backup.Selection] = {}
         for dc in args.data_classes:
             cls = DataClass(dc).value
-            rules = []
-            if args.continuous_backup:
-                rules.append(aws.backup.PlanRuleArgs(
-                    rule_name="continuous",
-                    target_vault_name=self.vault.name,
-                    schedule=args.continuous_schedule,
-                    enable_continuous_backup=True,
-                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.continuous_retention_days),
-                    recovery_point_tags={DATA_CLASS: cls},
-                ))
-            copy_actions = [
-                aws.backup.PlanRuleCopyActionArgs(
-                    destination_vault_arn=_vault_arn_output(account, dest, args.name_prefix),
-                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=args.copy_retention_days),
-                )
-                for dest in dests[cls]
-            ]
-            rules.append(aws.backup.PlanRuleArgs(
-                rule_name="hourly",
-                target_vault_name=self.vault.name,
-                schedule=args.snapshot_schedule,
-                start_window=60,
-                completion_window=180,
-                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.snapshot_retention_days),
-                copy_actions=copy_actions or None,
-                recovery_point_tags={DATA_CLASS: cls},
-            ))
             plan = aws.backup.Plan(
                 self.child_name(cls),
-                name=f"{args.name_prefix}-{region}-{cls}",
-                rules=rules,
+                name=f"{args.name_prefix}-{args.region}-{cls}",
+                rules=self._plan_rules(args, account, cls, dests[cls]),
                 tags={DATA_CLASS: cls, "azora:copy-regions": " ".join(dests[cls]) or "none"},
                 opts=self.child_opts(depends_on=[self.lock]),
             )
@@ -399,7 +401,41 @@ class RegionalBackup(AzoraComponent):
                 opts=self.child_opts(depends_on=attachments),
             )
 
-        restore_name = f"{args.name_prefix}_{region.replace('-', '_')}_monthly"
+    def _plan_rules(self, args: RegionalBackupArgs, account: pulumi.Output[str], cls: str,
+                    dests: list[str]) -> list[aws.backup.PlanRuleArgs]:
+        rules = []
+        if args.continuous_backup:
+            rules.append(aws.backup.PlanRuleArgs(
+                rule_name="continuous",
+                target_vault_name=self.vault.name,
+                schedule=args.continuous_schedule,
+                enable_continuous_backup=True,
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.continuous_retention_days),
+                recovery_point_tags={DATA_CLASS: cls},
+            ))
+        copy_actions = [
+            aws.backup.PlanRuleCopyActionArgs(
+                destination_vault_arn=_vault_arn_output(account, dest, args.name_prefix),
+                lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=args.copy_retention_days),
+            )
+            for dest in dests
+        ]
+        rules.append(aws.backup.PlanRuleArgs(
+            rule_name="hourly",
+            target_vault_name=self.vault.name,
+            schedule=args.snapshot_schedule,
+            start_window=60,
+            completion_window=180,
+            lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.snapshot_retention_days),
+            copy_actions=copy_actions or None,
+            recovery_point_tags={DATA_CLASS: cls},
+        ))
+        return rules
+
+    def _restore_tests(self, args: RegionalBackupArgs, attachments: list[aws.iam.RolePolicyAttachment]) -> str:
+        """The monthly restore-testing plan and a selection per data class with clusters to restore;
+        returns the plan's name."""
+        restore_name = f"{args.name_prefix}_{args.region.replace('-', '_')}_monthly"
         self.restore_testing_plan = aws.backup.RestoreTestingPlan(
             self.child_name("restore-test"),
             name=restore_name,
@@ -427,19 +463,7 @@ class RegionalBackup(AzoraComponent):
                 restore_metadata_overrides=_restore_overrides(args, test),
                 opts=self.child_opts(depends_on=attachments),
             )
-
-        self.vault_arn: pulumi.Output[str] = self.vault.arn
-        self.plan_ids: dict[str, pulumi.Output[str]] = {k: p.id for k, p in self.plans.items()}
-        self.notification_topic_arn: pulumi.Output[str] | None = self.topic.arn if self.topic else None
-        self.role_arn: pulumi.Output[str] = self.role.arn
-        self.restore_testing_plan_name = restore_name
-        self.register_outputs({
-            "vaultName": self.vault_name, "vaultArn": self.vault_arn, "planIds": self.plan_ids,
-            "copyDestinations": self.copy_destinations, "residencyNotes": self.residency_notes,
-            "notificationTopicArn": self.notification_topic_arn, "roleArn": self.role_arn,
-            "restoreTestingPlanName": restore_name, "peerRegions": list(args.peer_regions),
-            "restoreTestClasses": sorted(args.restore_tests),
-        })
+        return restore_name
 
     def _notifications(self, args: RegionalBackupArgs, account: pulumi.Output[str]) -> None:
         self.topic = aws.sns.Topic(

@@ -33,11 +33,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from azora_infra.config.cache import MAX_GLOBAL_SECONDARIES, parameter_group_family
 from azora_infra.regions import DataClass
 from azora_infra.tags import EXEMPT_PREFIX, data_tags
 
 from .base import AzoraComponent
+from .cache_catalog import (
+    MAX_GLOBAL_SECONDARIES,
+    global_datastore_region_error,
+    global_node_type_error,
+    parameter_group_family,
+)
 
 PORT = 6379
 LOG_TYPES = ("slow-log", "engine-log")
@@ -120,6 +125,13 @@ def _validate(args: RegionalCacheArgs) -> None:
                          "(Multi-AZ failover needs a replica)")
     if not 1 <= args.snapshot_retention_days <= 35:
         raise ValueError("RegionalCache: snapshot_retention_days must be 1-35")
+    if args.global_role != "none":
+        reason = global_datastore_region_error(args.region)
+        if reason is None and args.global_role == "primary":
+            # a secondary inherits the primary's node type
+            reason = global_node_type_error(args.node_type)
+        if reason:
+            raise ValueError(f"RegionalCache: {reason}; use global_role='none' (a regional cache)")
     if not _IDENTIFIER.match(args.identifier):
         raise ValueError(f"RegionalCache: identifier {args.identifier!r} must be lowercase letters, "
                          "digits and single hyphens, start with a letter, <= 40 chars")
@@ -139,10 +151,41 @@ class RegionalCache(AzoraComponent):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("azora:cache:RegionalCache", name, provider, opts)
         _validate(args)
-        data_class = DataClass(args.data_class).value
-        tags = data_tags(data_class)
-        secondary = args.global_role == "secondary"
+        self._args = args
+        self._tags = data_tags(DataClass(args.data_class).value)
+        self._security_group()
+        self._logs()
+        app_password = self._users()
+        self._replication_group()
+        self.global_group: aws.elasticache.GlobalReplicationGroup | None = None
+        if args.global_role == "primary":
+            self._global_group()
 
+        self.replication_group_id: pulumi.Output[str] = self.replication_group.id
+        self.arn: pulumi.Output[str] = self.replication_group.arn
+        self.configuration_endpoint: pulumi.Output[str] = (
+            self.replication_group.configuration_endpoint_address)
+        self.port = PORT
+        self.security_group_id: pulumi.Output[str] = self.security_group.id
+        self.user_group_id: pulumi.Output[str] = self.user_group.user_group_id
+        self.log_group_names = {t: g.name for t, g in self.log_groups.items()}
+        self.global_replication_group_id: pulumi.Output[str] | None = (
+            self.global_group.global_replication_group_id if self.global_group else None)
+        self._app_secret(app_password)
+        self.app_secret_arn: pulumi.Output[str] = self.app_secret.arn
+
+        outputs: dict[str, object] = {
+            "replicationGroupId": self.replication_group_id, "arn": self.arn,
+            "configurationEndpoint": self.configuration_endpoint, "port": self.port,
+            "securityGroupId": self.security_group_id, "userGroupId": self.user_group_id,
+            "appSecretArn": self.app_secret_arn, "logGroupNames": self.log_group_names,
+        }
+        if self.global_replication_group_id is not None:
+            outputs["globalReplicationGroupId"] = self.global_replication_group_id
+        self.register_outputs(outputs)
+
+    def _security_group(self) -> None:
+        args = self._args
         self.security_group = aws.ec2.SecurityGroup(
             self.child_name("sg"), vpc_id=args.vpc_id,
             description=f"ElastiCache {args.identifier}: {PORT} from the allowed security groups only",
@@ -154,16 +197,20 @@ class RegionalCache(AzoraComponent):
             egress=[],
             tags={"Name": self.child_name("sg")}, opts=self.child_opts())
 
-        # Logs: slow log and engine log, JSON, each in its own KMS-encrypted group.
+    def _logs(self) -> None:
+        """Slow log and engine log, JSON, each in its own KMS-encrypted group."""
+        args = self._args
         self.log_groups: dict[str, aws.cloudwatch.LogGroup] = {}
         for log_type in LOG_TYPES:
             self.log_groups[log_type] = aws.cloudwatch.LogGroup(
                 self.child_name(log_type), name=f"/aws/elasticache/{args.identifier}/{log_type}",
                 retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn,
-                tags=tags, opts=self.child_opts())
+                tags=self._tags, opts=self.child_opts())
 
-        # RBAC: the mandatory "default" user, switched off; an application user whose password is
-        # generated here and kept (only) in Secrets Manager, encrypted with the secrets key.
+    def _users(self) -> random.RandomPassword:
+        """RBAC: the mandatory "default" user, switched off; an application user whose password is
+        generated here (returned) and kept only in Secrets Manager (`_app_secret`)."""
+        args, tags = self._args, self._tags
         user_engine = args.engine
         default_password = random.RandomPassword(
             self.child_name("default-user"), length=64, special=True,
@@ -187,7 +234,12 @@ class RegionalCache(AzoraComponent):
             self.child_name("users"), user_group_id=f"{args.identifier}-users", engine=user_engine,
             user_ids=[self.default_user.user_id, self.app_user.user_id],
             tags=tags, opts=self.child_opts())
+        return app_password
 
+    def _replication_group(self) -> None:
+        """The cluster-mode parameter group (not on a secondary) and the replication group."""
+        args, tags = self._args, self._tags
+        secondary = args.global_role == "secondary"
         family = parameter_group_family(args.engine, args.engine_version)
         self.parameter_group: aws.elasticache.ParameterGroup | None = None
         if not secondary:
@@ -234,53 +286,35 @@ class RegionalCache(AzoraComponent):
                 for log_type, group in self.log_groups.items()],
             tags=tags,
             opts=self.child_opts(protect=args.protect, ignore_changes=ignore))
-        self.global_group: aws.elasticache.GlobalReplicationGroup | None = None
-        if args.global_role == "primary":
-            # Created from the primary group; afterwards engine version, node type and shard count
-            # change here, and AWS rolls them out to every member.
-            self.global_group = aws.elasticache.GlobalReplicationGroup(
-                self.child_name("global"),
-                global_replication_group_id_suffix=args.global_suffix or args.identifier,
-                global_replication_group_description=(
-                    f"Azora global cache: primary {args.identifier} in {args.region}, "
-                    f"up to {MAX_GLOBAL_SECONDARIES} secondary regions"),
-                primary_replication_group_id=self.replication_group.id,
-                automatic_failover_enabled=True,
-                cache_node_type=args.node_type,
-                engine_version=args.engine_version,
-                num_node_groups=args.shards,
-                opts=self.child_opts(protect=args.protect, ignore_changes=GLOBAL_GROUP_IGNORE))
 
-        self.replication_group_id: pulumi.Output[str] = self.replication_group.id
-        self.arn: pulumi.Output[str] = self.replication_group.arn
-        self.configuration_endpoint: pulumi.Output[str] = (
-            self.replication_group.configuration_endpoint_address)
-        self.port = PORT
-        self.security_group_id: pulumi.Output[str] = self.security_group.id
-        self.user_group_id: pulumi.Output[str] = self.user_group.user_group_id
-        self.log_group_names = {t: g.name for t, g in self.log_groups.items()}
-        self.global_replication_group_id: pulumi.Output[str] | None = (
-            self.global_group.global_replication_group_id if self.global_group else None)
+    def _global_group(self) -> None:
+        """The global datastore, created from the primary group; afterwards engine version, node
+        type and shard count change here, and AWS rolls them out to every member."""
+        args = self._args
+        self.global_group = aws.elasticache.GlobalReplicationGroup(
+            self.child_name("global"),
+            global_replication_group_id_suffix=args.global_suffix or args.identifier,
+            global_replication_group_description=(
+                f"Azora global cache: primary {args.identifier} in {args.region}, "
+                f"up to {MAX_GLOBAL_SECONDARIES} secondary regions"),
+            primary_replication_group_id=self.replication_group.id,
+            automatic_failover_enabled=True,
+            cache_node_type=args.node_type,
+            engine_version=args.engine_version,
+            num_node_groups=args.shards,
+            opts=self.child_opts(protect=args.protect, ignore_changes=GLOBAL_GROUP_IGNORE))
 
+    def _app_secret(self, app_password: random.RandomPassword) -> None:
+        """The application user's credentials and endpoint, in Secrets Manager (secrets key)."""
+        args = self._args
         self.app_secret = aws.secretsmanager.Secret(
             self.child_name("app-secret"), name=f"azora/cache/{args.identifier}/{args.app_user_name}",
             description=f"RBAC credentials of {args.app_user_name} on ElastiCache {args.identifier}",
             kms_key_id=args.secrets_key_arn, recovery_window_in_days=30 if args.protect else 7,
-            tags={**tags, f"{EXEMPT_PREFIX}secret-rotation": ROTATION_EXEMPTION}, opts=self.child_opts())
+            tags={**self._tags, f"{EXEMPT_PREFIX}secret-rotation": ROTATION_EXEMPTION}, opts=self.child_opts())
         secret_doc = pulumi.Output.all(app_password.result, self.configuration_endpoint).apply(
             lambda v: json.dumps({"username": args.app_user_name, "password": v[0], "host": v[1],
                                   "port": PORT, "tls": True, "cluster": True}))
         aws.secretsmanager.SecretVersion(
             self.child_name("app-secret"), secret_id=self.app_secret.id,
             secret_string=secret_doc, opts=self.child_opts())
-        self.app_secret_arn: pulumi.Output[str] = self.app_secret.arn
-
-        outputs: dict[str, object] = {
-            "replicationGroupId": self.replication_group_id, "arn": self.arn,
-            "configurationEndpoint": self.configuration_endpoint, "port": self.port,
-            "securityGroupId": self.security_group_id, "userGroupId": self.user_group_id,
-            "appSecretArn": self.app_secret_arn, "logGroupNames": self.log_group_names,
-        }
-        if self.global_replication_group_id is not None:
-            outputs["globalReplicationGroupId"] = self.global_replication_group_id
-        self.register_outputs(outputs)

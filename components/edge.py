@@ -417,7 +417,9 @@ class TargetGroupBindingSpec:
 class TargetGroupBindings(AzoraComponent):
     """`TargetGroupBinding`s (``elbv2.k8s.aws/v1beta1``, AWS Load Balancer Controller): the
     controller registers the pod IPs behind each Kubernetes Service in its target group, and
-    (``alb_security_group_id``) opens the pods' port to the ALB's security group only.
+    (``alb_security_group_id``: a ``networking`` section) opens the pods' port to the ALB's
+    security group only. That needs the controller's ``node_security_group_id``
+    (`LoadBalancerControllerArgs`); without it, own the rule yourself as `IngressGateway` does.
 
     Outputs: ``bindings`` (key -> the CustomResource).
     """

@@ -16,7 +16,8 @@ with open-source stable releases (Linkerd's stable releases have come only from 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -93,6 +94,37 @@ class NamespaceSpec:
     limits: LimitsSpec = field(default_factory=LimitsSpec)
 
 
+_PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+_SERVICE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class OtelTracingProvider:
+    """An OpenTelemetry tracing provider of the mesh config (``meshConfig.extensionProviders``):
+    Envoy exports its spans over OTLP/HTTP to ``service:port`` at ``path``. Istio reads tracing
+    providers from the mesh config only; a `Telemetry` resource then turns tracing on by ``name``
+    (`components.telemetry.ClusterTelemetry` does, mesh-wide, with `agent_tracing_provider`)."""
+
+    name: str
+    #: the collector's Service, fully qualified (``<service>.<namespace>.svc.cluster.local``)
+    service: str
+    port: int
+    path: str = "/v1/traces"
+    timeout: str = "5s"
+
+    def validate(self) -> None:
+        if not _PROVIDER_NAME.match(self.name) or self.name == ACCESS_LOG_PROVIDER:
+            raise ValueError(f"OtelTracingProvider: {self.name!r} is not a provider name (lowercase letters, "
+                             f"digits, '.' and '-', not {ACCESS_LOG_PROVIDER!r})")
+        if not _SERVICE.match(self.service) or not 1 <= self.port <= 65535 or not self.path.startswith("/"):
+            raise ValueError(f"OtelTracingProvider {self.name}: service {self.service!r}, port {self.port} and "
+                             f"path {self.path!r} must be a DNS name, 1-65535 and an absolute path")
+
+    def extension_provider(self) -> dict[str, object]:
+        return {"name": self.name, "opentelemetry": {
+            "service": self.service, "port": self.port, "http": {"path": self.path, "timeout": self.timeout}}}
+
+
 @dataclass(frozen=True)
 class MeshSpec:
     """The Istio service mesh (sidecar mode): charts base, cni and istiod of one version."""
@@ -100,6 +132,15 @@ class MeshSpec:
     enabled: bool = True
     version: str = DEFAULT_MESH_VERSION
     repository: str = DEFAULT_MESH_REPOSITORY
+    #: OpenTelemetry tracing providers added to the mesh config (names a `Telemetry` may use)
+    tracing_providers: Sequence[OtelTracingProvider] = ()
+
+    def validate(self) -> None:
+        names = [p.name for p in self.tracing_providers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"MeshSpec: tracing provider names must be unique (got {names})")
+        for provider in self.tracing_providers:
+            provider.validate()
 
 
 @dataclass(frozen=True)
@@ -122,6 +163,7 @@ class KubernetesBaseline(AzoraComponent):
     """
 
     def __init__(self, name: str, args: KubernetesBaselineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        args.mesh.validate()
         super().__init__("azora:k8s:Baseline", name, args.k8s_provider, opts)
         self._k8s_provider = args.k8s_provider
         self._rbac()
@@ -239,7 +281,8 @@ class KubernetesBaseline(AzoraComponent):
 
         self.mesh_base = release("base", "base", {"defaultRevision": "default"})
         self.mesh_cni = release("cni", "cni", {"global": {"logAsJson": True}}, self.mesh_base)
-        self.mesh_istiod = release("istiod", "istiod", istiod_values(), self.mesh_base, self.mesh_cni)
+        self.mesh_istiod = release("istiod", "istiod", istiod_values(cfg.tracing_providers),
+                                   self.mesh_base, self.mesh_cni)
         # mesh-wide: a PeerAuthentication named default in the root namespace applies to every workload
         self.peer_authentication = k8s.apiextensions.CustomResource(
             self.child_name("mesh", "strict-mtls"),
@@ -249,9 +292,10 @@ class KubernetesBaseline(AzoraComponent):
             opts=k8s_opts(self.mesh_istiod))
 
 
-def istiod_values() -> dict[str, object]:
-    """istiod chart values: two replicas with the CNI agent, JSON logs, and the mesh's JSON
-    access-log provider (turned on per workload by a `Telemetry` resource, not mesh-wide)."""
+def istiod_values(tracing_providers: Sequence[OtelTracingProvider] = ()) -> dict[str, object]:
+    """istiod chart values: two replicas with the CNI agent, JSON logs, the mesh's JSON
+    access-log provider (turned on per workload by a `Telemetry` resource, not mesh-wide) and the
+    OpenTelemetry tracing providers a `Telemetry` resource may name."""
     return {
         "pilot": {"cni": {"enabled": True}, "autoscaleMin": 2, "replicaCount": 2},
         "global": {"logAsJson": True},
@@ -260,9 +304,10 @@ def istiod_values() -> dict[str, object]:
             "extensionProviders": [{
                 "name": ACCESS_LOG_PROVIDER,
                 "envoyFileAccessLog": {"path": "/dev/stdout", "logFormat": {"labels": dict(ACCESS_LOG_FORMAT)}},
-            }],
+            }, *(p.extension_provider() for p in tracing_providers)],
         },
     }
+
 
 def _named(meta: k8s.meta.v1.ObjectMetaArgs, name: str) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=meta.namespace, labels=meta.labels)

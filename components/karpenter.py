@@ -71,8 +71,28 @@ class Karpenter(AzoraComponent):
         super().__init__("azora:eks:Karpenter", name, provider, opts)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
         cluster_name = pulumi.Output.from_input(args.cluster_name)
+        self._nodes(args)
+        self._interruption_queue(cluster_name)
+        self._controller(args, identity.account_id)
+        self._release(args)
+        if args.default_node_pool:
+            self._node_pools(args, cluster_name)
 
-        # --- nodes ---------------------------------------------------------------------------------
+        self.controller_role_arn: pulumi.Output[str] = self.controller_role.arn
+        self.node_role_arn: pulumi.Output[str] = self.node_role.arn
+        self.node_role_name: pulumi.Output[str] = self.node_role.name
+        self.instance_profile_name: pulumi.Output[str] = self.instance_profile.name
+        self.queue_name: pulumi.Output[str] = self.queue.name
+        self.queue_arn: pulumi.Output[str] = self.queue.arn
+        self.release_status = self.release.status
+        self.register_outputs({
+            "controllerRoleArn": self.controller_role_arn, "nodeRoleArn": self.node_role_arn,
+            "instanceProfileName": self.instance_profile_name, "queueName": self.queue_name,
+            "queueArn": self.queue_arn,
+        })
+
+    def _nodes(self, args: KarpenterArgs) -> None:
+        """The role, instance profile and access entry of the nodes Karpenter launches."""
         self.node_role = aws.iam.Role(
             self.child_name("node"), assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             description="Nodes launched by Karpenter", opts=self.child_opts())
@@ -86,8 +106,9 @@ class Karpenter(AzoraComponent):
             self.child_name("node"), cluster_name=args.cluster_name, principal_arn=self.node_role.arn,
             type="EC2_LINUX", opts=self.child_opts())
 
-        # --- interruption queue --------------------------------------------------------------------
-        # SQS-managed SSE: EventBridge can deliver to it without a KMS key-policy grant.
+    def _interruption_queue(self, cluster_name: pulumi.Output[str]) -> None:
+        """The interruption queue (SQS-managed SSE: EventBridge can deliver to it without a KMS
+        key-policy grant) fed by the interruption rules, and only by them."""
         self.queue = aws.sqs.Queue(
             self.child_name("interruption"), name=cluster_name.apply(lambda n: f"{n}-karpenter"),
             message_retention_seconds=300, sqs_managed_sse_enabled=True, opts=self.child_opts())
@@ -107,14 +128,15 @@ class Karpenter(AzoraComponent):
                 lambda v: _queue_policy(v[0], v[1:])),
             opts=self.child_opts())
 
-        # --- controller (EKS Pod Identity) ---------------------------------------------------------
+    def _controller(self, args: KarpenterArgs, account_id: pulumi.Output[str]) -> None:
+        """The controller's role and policy, bound to its service account by EKS Pod Identity."""
         self.controller_role = aws.iam.Role(
             self.child_name("controller"),
             assume_role_policy=pod_identity_trust(args.cluster_arn, args.namespace, SERVICE_ACCOUNT),
             description="Karpenter controller (EKS Pod Identity)", opts=self.child_opts())
         aws.iam.RolePolicy(
             self.child_name("controller"), role=self.controller_role.id,
-            policy=pulumi.Output.all(identity.account_id, args.cluster_name, args.cluster_arn, self.queue.arn,
+            policy=pulumi.Output.all(account_id, args.cluster_name, args.cluster_arn, self.queue.arn,
                                      self.node_role.arn, args.data_key_arn).apply(
                 lambda v: controller_policy(args.region, *v)),
             opts=self.child_opts())
@@ -122,7 +144,7 @@ class Karpenter(AzoraComponent):
             self.child_name("controller"), cluster_name=args.cluster_name, namespace=args.namespace,
             service_account=SERVICE_ACCOUNT, role_arn=self.controller_role.arn, opts=self.child_opts())
 
-        # --- the release -----------------------------------------------------------------------------
+    def _release(self, args: KarpenterArgs) -> None:
         self.release = k8s.helm.v3.Release(
             self.child_name("release"),
             name="karpenter",
@@ -147,22 +169,6 @@ class Karpenter(AzoraComponent):
             opts=self.child_opts(provider=args.k8s_provider,
                                  depends_on=[self.pod_identity, self.node_access, *args.depends_on]),
         )
-
-        if args.default_node_pool:
-            self._node_pools(args, cluster_name)
-
-        self.controller_role_arn: pulumi.Output[str] = self.controller_role.arn
-        self.node_role_arn: pulumi.Output[str] = self.node_role.arn
-        self.node_role_name: pulumi.Output[str] = self.node_role.name
-        self.instance_profile_name: pulumi.Output[str] = self.instance_profile.name
-        self.queue_name: pulumi.Output[str] = self.queue.name
-        self.queue_arn: pulumi.Output[str] = self.queue.arn
-        self.release_status = self.release.status
-        self.register_outputs({
-            "controllerRoleArn": self.controller_role_arn, "nodeRoleArn": self.node_role_arn,
-            "instanceProfileName": self.instance_profile_name, "queueName": self.queue_name,
-            "queueArn": self.queue_arn,
-        })
 
     def _node_pools(self, args: KarpenterArgs, cluster_name: pulumi.Output[str]) -> None:
         discovery = cluster_name.apply(lambda n: [{"tags": {"karpenter.sh/discovery": n}}])

@@ -2,14 +2,22 @@
 
 The controller owns the ``TargetGroupBinding`` CRD (``elbv2.k8s.aws/v1beta1``) and reconciles it:
 it registers the pod IPs behind a Kubernetes Service in an ALB target group that `RegionalEdge`
-created, deregisters pods as they go, and opens the pods' port to the ALB's security group on the
-nodes' security group. Without it a `TargetGroupBindings` resource cannot even be created (no CRD)
-and the target groups stay empty.
+created and deregisters pods as they go. Without it a `TargetGroupBindings` resource cannot even
+be created (no CRD) and the target groups stay empty.
+
+Security groups: the rule admitting the ALB to the pods belongs to Pulumi (`IngressGateway` puts it
+on the nodes' security group), so the bindings carry no ``networking`` section and the controller
+never calls ``AuthorizeSecurityGroupIngress``/``RevokeSecurityGroupIngress``: with no binding
+asking for rules it computes none to add, and it only ever revokes rules whose description carries
+its own label ``elbv2.k8s.aws/targetGroupBinding=shared``, which no rule here has. Its policy
+therefore grants neither (the chart cannot switch that reconciliation off; it just has nothing to
+do). Give ``node_security_group_id`` only when a binding does use ``networking`` rules: the policy
+then allows both calls on that one group.
 
 What is created: an IAM role assumed through EKS Pod Identity (``pods.eks.amazonaws.com``, with
 ``sts:TagSession``, only for this cluster's ``kube-system/aws-load-balancer-controller``) carrying
 a TargetGroupBinding-only policy (`controller_policy`: describe, register/deregister targets in
-the given target groups, ingress rules on the node security group), the Pod Identity association,
+the given target groups), the Pod Identity association,
 and the Helm release of chart ``aws-load-balancer-controller`` from https://aws.github.io/eks-charts
 with its Ingress, Service, WAF, Shield and backend-security-group features off (`helm_values`).
 The release is given the cluster name, region and VPC id explicitly: the nodes allow IMDSv2 with
@@ -44,9 +52,10 @@ class LoadBalancerControllerArgs:
     vpc_id: pulumi.Input[str]
     #: the cluster's ready Kubernetes provider (`EksCluster.k8s_provider`)
     k8s_provider: pulumi.ProviderResource
-    #: the nodes' security group (`EksCluster.node_security_group_id`): the only group whose
-    #: ingress rules the controller may change (TargetGroupBinding ``networking`` rules)
-    node_security_group_id: pulumi.Input[str]
+    #: only for TargetGroupBindings with ``networking`` rules: the nodes' security group
+    #: (`EksCluster.node_security_group_id`), the one group whose ingress rules the controller may
+    #: then change. None (default): the controller may change no security group
+    node_security_group_id: pulumi.Input[str] | None = None
     #: the target groups the controller may register pods in (the edge's); nothing else
     target_group_arns: Sequence[pulumi.Input[str]] = ()
     #: chart version of ``aws-load-balancer-controller`` (eks-charts)
@@ -70,11 +79,12 @@ READ_ACTIONS: tuple[str, ...] = (
 )
 #: what a TargetGroupBinding does to AWS: pod IPs in and out of its target group
 TARGET_ACTIONS: tuple[str, ...] = ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets")
-#: what a binding's ``networking`` rules do: open the pods' port to the ALB on the node SG
+#: what a binding's ``networking`` rules do: open the pods' port to the ALB on the node SG (granted
+#: only with ``node_security_group_id``)
 INGRESS_ACTIONS: tuple[str, ...] = ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress")
 
 
-def controller_policy(region: str, account_id: str, node_security_group_id: str,
+def controller_policy(region: str, account_id: str, node_security_group_id: str | None,
                       target_group_arns: Sequence[str]) -> dict[str, Any]:
     """The controller's IAM policy when all it does is reconcile TargetGroupBindings.
 
@@ -85,8 +95,9 @@ def controller_policy(region: str, account_id: str, node_security_group_id: str,
     - the read-only ``Describe*`` calls a binding needs, limited to this region;
     - ``RegisterTargets``/``DeregisterTargets`` on exactly ``target_group_arns`` (when empty,
       no target group at all);
-    - ``AuthorizeSecurityGroupIngress``/``RevokeSecurityGroupIngress`` on the node security
-      group only (its ARN: the controller resolves the pods' ENIs to this group).
+    - only when ``node_security_group_id`` is given (bindings with ``networking`` rules):
+      ``AuthorizeSecurityGroupIngress``/``RevokeSecurityGroupIngress`` on that group only (its
+      ARN: the controller resolves the pods' ENIs to this group).
 
     Everything that creates, modifies or deletes load balancers, listeners, rules, certificates,
     security groups or tags, and every WAF, WAF Regional, Shield, ACM, Cognito and IAM action, is
@@ -95,9 +106,11 @@ def controller_policy(region: str, account_id: str, node_security_group_id: str,
     statements: list[dict[str, Any]] = [
         {"Sid": "Describe", "Effect": "Allow", "Resource": "*", "Action": list(READ_ACTIONS),
          "Condition": {"StringEquals": {"aws:RequestedRegion": region}}},
-        {"Sid": "NodeSecurityGroupIngress", "Effect": "Allow", "Action": list(INGRESS_ACTIONS),
-         "Resource": f"arn:aws:ec2:{region}:{account_id}:security-group/{node_security_group_id}"},
     ]
+    if node_security_group_id is not None:
+        statements.append({
+            "Sid": "NodeSecurityGroupIngress", "Effect": "Allow", "Action": list(INGRESS_ACTIONS),
+            "Resource": f"arn:aws:ec2:{region}:{account_id}:security-group/{node_security_group_id}"})
     if target_group_arns:
         statements.append({"Sid": "RegisterTargets", "Effect": "Allow", "Action": list(TARGET_ACTIONS),
                            "Resource": sorted(set(target_group_arns))})

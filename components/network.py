@@ -81,130 +81,16 @@ class RegionalNetwork(AzoraComponent):
     def __init__(self, name: str, args: RegionalNetworkArgs, provider: pulumi.ProviderResource,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("azora:network:RegionalNetwork", name, provider, opts)
-        azs = tuple(args.azs)
-        layout = SubnetLayout(args.cidr, azs).blocks()
-
-        self.vpc = aws.ec2.Vpc(
-            self.child_name("vpc"), cidr_block=args.cidr, enable_dns_hostnames=True,
-            enable_dns_support=True, tags={"Name": self.child_name("vpc")}, opts=self.child_opts())
-        # Adopting the default security group with no rules strips AWS's allow-all defaults.
-        self.default_security_group = aws.ec2.DefaultSecurityGroup(
-            self.child_name("default-sg"), vpc_id=self.vpc.id, ingress=[], egress=[],
-            tags={"Name": self.child_name("default-sg-do-not-use")}, opts=self.child_opts())
-        self.internet_gateway = aws.ec2.InternetGateway(
-            self.child_name("igw"), vpc_id=self.vpc.id, tags={"Name": self.child_name("igw")},
-            opts=self.child_opts())
-
-        discovery = {"karpenter.sh/discovery": args.cluster_name} if args.cluster_name else {}
-        cluster_tag = {f"kubernetes.io/cluster/{args.cluster_name}": "shared"} if args.cluster_name else {}
-        tier_tags = {
-            "public": {"kubernetes.io/role/elb": "1", **cluster_tag},
-            "private": {"kubernetes.io/role/internal-elb": "1", **cluster_tag, **discovery},
-            "database": {},
-            "cache": {},
-        }
-        self.subnets: dict[str, dict[str, aws.ec2.Subnet]] = {t: {} for t in TIERS}
-        for tier in TIERS:
-            for az in azs:
-                self.subnets[tier][az] = aws.ec2.Subnet(
-                    self.child_name(tier, az), vpc_id=self.vpc.id, cidr_block=layout[tier][az],
-                    availability_zone=az, map_public_ip_on_launch=False,
-                    tags={"Name": self.child_name(tier, az), "azora:tier": tier, **tier_tags[tier]},
-                    opts=self.child_opts())
-
-        # Egress: public route table to the internet gateway; NAT per AZ (or one) for private.
-        public_rt = aws.ec2.RouteTable(
-            self.child_name("public"), vpc_id=self.vpc.id, tags={"Name": self.child_name("public")},
-            opts=self.child_opts())
-        aws.ec2.Route(self.child_name("public", "internet"), route_table_id=public_rt.id,
-                      destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id,
-                      opts=self.child_opts())
-        for az, subnet in self.subnets["public"].items():
-            aws.ec2.RouteTableAssociation(self.child_name("public", az), subnet_id=subnet.id,
-                                          route_table_id=public_rt.id, opts=self.child_opts())
-        nat_azs = azs if args.nat_per_az else azs[:1]
-        self.nat_gateways: dict[str, aws.ec2.NatGateway] = {}
-        for az in nat_azs:
-            eip = aws.ec2.Eip(self.child_name("nat", az), domain="vpc",
-                              tags={"Name": self.child_name("nat", az)}, opts=self.child_opts())
-            self.nat_gateways[az] = aws.ec2.NatGateway(
-                self.child_name("nat", az), allocation_id=eip.allocation_id,
-                subnet_id=self.subnets["public"][az].id, connectivity_type="public",
-                tags={"Name": self.child_name("nat", az)},
-                opts=self.child_opts(depends_on=[self.internet_gateway]))
-        self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}
-        for az in azs:
-            rt = aws.ec2.RouteTable(self.child_name("private", az), vpc_id=self.vpc.id,
-                                    tags={"Name": self.child_name("private", az)}, opts=self.child_opts())
-            nat = self.nat_gateways.get(az) or self.nat_gateways[nat_azs[0]]
-            aws.ec2.Route(self.child_name("private", az, "nat"), route_table_id=rt.id,
-                          destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=self.child_opts())
-            aws.ec2.RouteTableAssociation(self.child_name("private", az), subnet_id=self.subnets["private"][az].id,
-                                          route_table_id=rt.id, opts=self.child_opts())
-            self.private_route_tables[az] = rt
-        # Isolated tiers: no route out of the VPC at all.
-        isolated_rt = aws.ec2.RouteTable(self.child_name("isolated"), vpc_id=self.vpc.id,
-                                         tags={"Name": self.child_name("isolated")}, opts=self.child_opts())
-        for tier in ("database", "cache"):
-            for az, subnet in self.subnets[tier].items():
-                aws.ec2.RouteTableAssociation(self.child_name(tier, az), subnet_id=subnet.id,
-                                              route_table_id=isolated_rt.id, opts=self.child_opts())
-
-        # Flow logs: every packet decision, to a KMS-encrypted log group with retention.
-        self.flow_log_group = aws.cloudwatch.LogGroup(
-            self.child_name("flow-logs"), name=f"/azora/vpc/{name}/flow-logs",
-            retention_in_days=args.flow_log_retention_days, kms_key_id=args.logs_key_arn,
-            opts=self.child_opts())
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider, parent=self))
-        flow_role = aws.iam.Role(
-            self.child_name("flow-logs"),
-            assume_role_policy=identity.account_id.apply(lambda acct: flow_logs_trust_policy(args.region, acct)),
-            opts=self.child_opts())
-        aws.iam.RolePolicy(
-            self.child_name("flow-logs"), role=flow_role.id,
-            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": [arn, f"{arn}:*"]}]})),
-            opts=self.child_opts())
-        self.flow_log = aws.ec2.FlowLog(
-            self.child_name("flow-logs"), vpc_id=self.vpc.id, traffic_type="ALL",
-            log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
-            iam_role_arn=flow_role.arn, max_aggregation_interval=60,
-            tags={"Name": self.child_name("flow-logs")}, opts=self.child_opts())
-
-        # Private access to AWS APIs: what a private EKS cluster and its nodes need.
-        all_route_tables = [*self.private_route_tables.values(), isolated_rt]
-        for service in GATEWAY_ENDPOINTS:
-            aws.ec2.VpcEndpoint(
-                self.child_name("endpoint", service), vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Gateway",
-                route_table_ids=[rt.id for rt in all_route_tables],
-                tags={"Name": self.child_name("endpoint", service)}, opts=self.child_opts())
-        self.endpoint_security_group = aws.ec2.SecurityGroup(
-            self.child_name("endpoints"), vpc_id=self.vpc.id,
-            description="HTTPS from inside the VPC to interface endpoints",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
-                                                      cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
-            egress=[],
-            tags={"Name": self.child_name("endpoints")}, opts=self.child_opts())
-        self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
-        for service in args.interface_endpoints:
-            self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
-                self.child_name("endpoint", service.replace(".", "-")), vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
-                private_dns_enabled=True, subnet_ids=[s.id for s in self.subnets["private"].values()],
-                security_group_ids=[self.endpoint_security_group.id],
-                tags={"Name": self.child_name("endpoint", service)}, opts=self.child_opts())
-
-        self.db_subnet_group = aws.rds.SubnetGroup(
-            self.child_name("database"), name=f"{name}-database",
-            description=f"Isolated database subnets of {name}",
-            subnet_ids=[s.id for s in self.subnets["database"].values()], opts=self.child_opts())
-        self.cache_subnet_group = aws.elasticache.SubnetGroup(
-            self.child_name("cache"), name=f"{name}-cache",
-            description=f"Isolated cache subnets of {name}",
-            subnet_ids=[s.id for s in self.subnets["cache"].values()], opts=self.child_opts())
+        self._args = args
+        self._azs = tuple(args.azs)
+        self._vpc()
+        self._subnets(SubnetLayout(args.cidr, self._azs).blocks())
+        self._public_routes()
+        self._nat_gateways()
+        isolated_rt = self._private_and_isolated_routes()
+        self._flow_logs(name)
+        self._endpoints([*self.private_route_tables.values(), isolated_rt])
+        self._subnet_groups(name)
 
         self.vpc_id: pulumi.Output[str] = self.vpc.id
         self.cidr = args.cidr
@@ -224,3 +110,145 @@ class RegionalNetwork(AzoraComponent):
             "endpointSecurityGroupId": self.endpoint_security_group_id,
             "flowLogGroupName": self.flow_log_group_name, "natGatewayIds": self.nat_gateway_ids,
         })
+
+    def _vpc(self) -> None:
+        self.vpc = aws.ec2.Vpc(
+            self.child_name("vpc"), cidr_block=self._args.cidr, enable_dns_hostnames=True,
+            enable_dns_support=True, tags={"Name": self.child_name("vpc")}, opts=self.child_opts())
+        # Adopting the default security group with no rules strips AWS's allow-all defaults.
+        self.default_security_group = aws.ec2.DefaultSecurityGroup(
+            self.child_name("default-sg"), vpc_id=self.vpc.id, ingress=[], egress=[],
+            tags={"Name": self.child_name("default-sg-do-not-use")}, opts=self.child_opts())
+        self.internet_gateway = aws.ec2.InternetGateway(
+            self.child_name("igw"), vpc_id=self.vpc.id, tags={"Name": self.child_name("igw")},
+            opts=self.child_opts())
+
+    def _subnets(self, layout: dict[str, dict[str, str]]) -> None:
+        """One subnet per tier and AZ, tagged for load-balancer and Karpenter discovery."""
+        cluster_name = self._args.cluster_name
+        discovery = {"karpenter.sh/discovery": cluster_name} if cluster_name else {}
+        cluster_tag = {f"kubernetes.io/cluster/{cluster_name}": "shared"} if cluster_name else {}
+        tier_tags = {
+            "public": {"kubernetes.io/role/elb": "1", **cluster_tag},
+            "private": {"kubernetes.io/role/internal-elb": "1", **cluster_tag, **discovery},
+            "database": {},
+            "cache": {},
+        }
+        self.subnets: dict[str, dict[str, aws.ec2.Subnet]] = {t: {} for t in TIERS}
+        for tier in TIERS:
+            for az in self._azs:
+                self.subnets[tier][az] = aws.ec2.Subnet(
+                    self.child_name(tier, az), vpc_id=self.vpc.id, cidr_block=layout[tier][az],
+                    availability_zone=az, map_public_ip_on_launch=False,
+                    tags={"Name": self.child_name(tier, az), "azora:tier": tier, **tier_tags[tier]},
+                    opts=self.child_opts())
+
+    def _public_routes(self) -> None:
+        """The public route table: everything out through the internet gateway."""
+        public_rt = aws.ec2.RouteTable(
+            self.child_name("public"), vpc_id=self.vpc.id, tags={"Name": self.child_name("public")},
+            opts=self.child_opts())
+        aws.ec2.Route(self.child_name("public", "internet"), route_table_id=public_rt.id,
+                      destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id,
+                      opts=self.child_opts())
+        for az, subnet in self.subnets["public"].items():
+            aws.ec2.RouteTableAssociation(self.child_name("public", az), subnet_id=subnet.id,
+                                          route_table_id=public_rt.id, opts=self.child_opts())
+
+    def _nat_gateways(self) -> None:
+        """A NAT gateway per AZ (or one, for dev) in the public subnets."""
+        self._nat_azs = self._azs if self._args.nat_per_az else self._azs[:1]
+        self.nat_gateways: dict[str, aws.ec2.NatGateway] = {}
+        for az in self._nat_azs:
+            eip = aws.ec2.Eip(self.child_name("nat", az), domain="vpc",
+                              tags={"Name": self.child_name("nat", az)}, opts=self.child_opts())
+            self.nat_gateways[az] = aws.ec2.NatGateway(
+                self.child_name("nat", az), allocation_id=eip.allocation_id,
+                subnet_id=self.subnets["public"][az].id, connectivity_type="public",
+                tags={"Name": self.child_name("nat", az)},
+                opts=self.child_opts(depends_on=[self.internet_gateway]))
+
+    def _private_and_isolated_routes(self) -> aws.ec2.RouteTable:
+        """Private subnets out through their AZ's NAT (or the only one); the database and cache
+        tiers share one route table with no route out of the VPC at all (returned)."""
+        self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}
+        for az in self._azs:
+            rt = aws.ec2.RouteTable(self.child_name("private", az), vpc_id=self.vpc.id,
+                                    tags={"Name": self.child_name("private", az)}, opts=self.child_opts())
+            nat = self.nat_gateways.get(az) or self.nat_gateways[self._nat_azs[0]]
+            aws.ec2.Route(self.child_name("private", az, "nat"), route_table_id=rt.id,
+                          destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat.id, opts=self.child_opts())
+            aws.ec2.RouteTableAssociation(self.child_name("private", az), subnet_id=self.subnets["private"][az].id,
+                                          route_table_id=rt.id, opts=self.child_opts())
+            self.private_route_tables[az] = rt
+        isolated_rt = aws.ec2.RouteTable(self.child_name("isolated"), vpc_id=self.vpc.id,
+                                         tags={"Name": self.child_name("isolated")}, opts=self.child_opts())
+        for tier in ("database", "cache"):
+            for az, subnet in self.subnets[tier].items():
+                aws.ec2.RouteTableAssociation(self.child_name(tier, az), subnet_id=subnet.id,
+                                              route_table_id=isolated_rt.id, opts=self.child_opts())
+        return isolated_rt
+
+    def _flow_logs(self, name: str) -> None:
+        """Every packet decision, to a KMS-encrypted log group with retention."""
+        args = self._args
+        self.flow_log_group = aws.cloudwatch.LogGroup(
+            self.child_name("flow-logs"), name=f"/azora/vpc/{name}/flow-logs",
+            retention_in_days=args.flow_log_retention_days, kms_key_id=args.logs_key_arn,
+            opts=self.child_opts())
+        identity = aws.get_caller_identity_output(
+            opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))
+        flow_role = aws.iam.Role(
+            self.child_name("flow-logs"),
+            assume_role_policy=identity.account_id.apply(lambda acct: flow_logs_trust_policy(args.region, acct)),
+            opts=self.child_opts())
+        aws.iam.RolePolicy(
+            self.child_name("flow-logs"), role=flow_role.id,
+            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [arn, f"{arn}:*"]}]})),
+            opts=self.child_opts())
+        self.flow_log = aws.ec2.FlowLog(
+            self.child_name("flow-logs"), vpc_id=self.vpc.id, traffic_type="ALL",
+            log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
+            iam_role_arn=flow_role.arn, max_aggregation_interval=60,
+            tags={"Name": self.child_name("flow-logs")}, opts=self.child_opts())
+
+    def _endpoints(self, route_tables: list[aws.ec2.RouteTable]) -> None:
+        """Private access to AWS APIs: what a private EKS cluster and its nodes need (gateway
+        endpoints on the private and isolated route tables, interface endpoints in the private
+        subnets behind an HTTPS-from-the-VPC security group)."""
+        args = self._args
+        for service in GATEWAY_ENDPOINTS:
+            aws.ec2.VpcEndpoint(
+                self.child_name("endpoint", service), vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Gateway",
+                route_table_ids=[rt.id for rt in route_tables],
+                tags={"Name": self.child_name("endpoint", service)}, opts=self.child_opts())
+        self.endpoint_security_group = aws.ec2.SecurityGroup(
+            self.child_name("endpoints"), vpc_id=self.vpc.id,
+            description="HTTPS from inside the VPC to interface endpoints",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                      cidr_blocks=[args.cidr], description="HTTPS from the VPC")],
+            egress=[],
+            tags={"Name": self.child_name("endpoints")}, opts=self.child_opts())
+        self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
+        for service in args.interface_endpoints:
+            self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
+                self.child_name("endpoint", service.replace(".", "-")), vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=[s.id for s in self.subnets["private"].values()],
+                security_group_ids=[self.endpoint_security_group.id],
+                tags={"Name": self.child_name("endpoint", service)}, opts=self.child_opts())
+
+    def _subnet_groups(self, name: str) -> None:
+        """The isolated tiers' RDS and ElastiCache subnet groups."""
+        self.db_subnet_group = aws.rds.SubnetGroup(
+            self.child_name("database"), name=f"{name}-database",
+            description=f"Isolated database subnets of {name}",
+            subnet_ids=[s.id for s in self.subnets["database"].values()], opts=self.child_opts())
+        self.cache_subnet_group = aws.elasticache.SubnetGroup(
+            self.child_name("cache"), name=f"{name}-cache",
+            description=f"Isolated cache subnets of {name}",
+            subnet_ids=[s.id for s in self.subnets["cache"].values()], opts=self.child_opts())

@@ -11,8 +11,9 @@
 - Sampling: one X-Ray sampling rule (``sampling_percent`` of requests, the first each second) that
   Application Signals and the agent's X-Ray endpoint follow, and an Istio ``Telemetry`` resource in
   the mesh root namespace turning on Envoy tracing at the same rate to the OpenTelemetry provider
-  ``mesh_tracing_provider`` (an ``extensionProviders`` entry of the mesh config pointing at the
-  agent's OTLP endpoint; see docs/components/observability.md).
+  ``mesh_tracing_provider``: an ``extensionProviders`` entry of the mesh config pointing at the
+  agent's OTLP/HTTP endpoint, which `agent_tracing_provider` builds for the mesh
+  (`components.k8s_baseline.MeshSpec.tracing_providers`); see docs/components/observability.md.
 - NetworkPolicies in the traced namespaces let the sidecars reach the agent (OTLP 4315/4316,
   sampling 2000): the namespaces deny all egress by default.
 - Log metric filters on the ingress gateway's JSON access log count API usage per version and
@@ -34,14 +35,18 @@ import pulumi_kubernetes as k8s
 
 from .base import AzoraComponent
 from .eks import pod_identity_trust
+from .k8s_baseline import OtelTracingProvider
 
 ADDON = "amazon-cloudwatch-observability"
 AGENT_NAMESPACE = "amazon-cloudwatch"
 AGENT_SERVICE_ACCOUNT = "cloudwatch-agent"
 #: the mesh config's OpenTelemetry extension provider the Telemetry resource names
 TRACING_PROVIDER = "azora-otel-tracing"
-#: the agent's Application Signals OTLP endpoints and the X-Ray sampling proxy
-AGENT_PORTS = (4315, 4316, 2000)
+#: the agent's Service (the add-on creates it) and its Application Signals OTLP/HTTP port
+AGENT_SERVICE = f"cloudwatch-agent.{AGENT_NAMESPACE}.svc.cluster.local"
+AGENT_OTLP_HTTP_PORT = 4316
+#: the agent's Application Signals OTLP endpoints (gRPC, HTTP) and the X-Ray sampling proxy
+AGENT_PORTS = (4315, AGENT_OTLP_HTTP_PORT, 2000)
 AGENT_POLICIES = ("CloudWatchAgentServerPolicy", "AWSXrayWriteOnlyAccess")
 #: CloudWatch namespace of the API usage metrics
 USAGE_NAMESPACE = "Azora/ApiUsage"
@@ -75,6 +80,13 @@ class AccessLogFields:
 
 _ENDPOINT_KEY = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _PATH_PATTERN = re.compile(r"^/[A-Za-z0-9/_.*{}-]*$")
+
+
+def agent_tracing_provider(name: str = TRACING_PROVIDER) -> OtelTracingProvider:
+    """The mesh tracing provider that sends Envoy's spans to the add-on's agent (OTLP/HTTP): give
+    it to the mesh (`MeshSpec.tracing_providers` of `KubernetesBaseline`) and its name to
+    `ClusterTelemetryArgs.mesh_tracing_provider`, or Istio ignores the tracing config."""
+    return OtelTracingProvider(name=name, service=AGENT_SERVICE, port=AGENT_OTLP_HTTP_PORT)
 
 
 def log_group_name(pattern: str, cluster: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -123,6 +135,8 @@ class ClusterTelemetryArgs:
     #: what the Kubernetes objects wait for (the mesh's CRDs, the namespaces)
     k8s_depends_on: Sequence[pulumi.Resource] = ()
     mesh_root_namespace: str = "istio-system"
+    #: the mesh config's tracing provider the `Telemetry` resource names (the mesh must define it:
+    #: `agent_tracing_provider`); None: no mesh tracing
     mesh_tracing_provider: str | None = TRACING_PROVIDER
     #: namespaces whose sidecars send spans (each gets an egress policy to the agent)
     traced_namespaces: Sequence[str] = ()

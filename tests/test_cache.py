@@ -186,6 +186,18 @@ def test_component_refuses_personal_data_in_a_global_datastore() -> None:
         _validate_only(global_role="secondary")
 
 
+def test_component_on_its_own_refuses_what_a_global_datastore_cannot_hold() -> None:
+    """Used without the stack config, the component still refuses what AWS would: a primary of
+    a small or unsupported node type, and a member in a region without global datastores."""
+    with pytest.raises(ValueError, match=r"cache\.t4g\.medium cannot be in a global datastore"):
+        _validate_only(global_role="primary", node_type="cache.t4g.medium")
+    with pytest.raises(ValueError, match="not available in ap-east-2"):
+        _validate_only(global_role="secondary", region="ap-east-2", global_replication_group_id=GLOBAL_ID)
+    # a regional cache may be small; a secondary inherits the primary's node type (its own is unused)
+    _validate_only(global_role="none", node_type="cache.t4g.medium", region="ap-east-2")
+    _validate_only(global_role="secondary", node_type="cache.t4g.medium", global_replication_group_id=GLOBAL_ID)
+
+
 def _validate_only(**kw: Any) -> None:
     from components.cache import _validate
     _validate(_args(**kw))

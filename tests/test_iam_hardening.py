@@ -94,9 +94,8 @@ def test_9_controller_cannot_touch_listeners_waf_certificates_or_other_groups(st
     # what a TargetGroupBinding needs still works
     assert groups and all(allows(policy, "elasticloadbalancing:RegisterTargets", g) for g in groups)
     assert all(allows(policy, "elasticloadbalancing:DeregisterTargets", g) for g in groups)
-    assert allows(policy, "ec2:AuthorizeSecurityGroupIngress", sg(node_sg))
-    assert allows(policy, "ec2:RevokeSecurityGroupIngress", sg(node_sg))
     assert allows(policy, "elasticloadbalancing:DescribeTargetHealth", "*", context=in_region)
+    assert allows(policy, "ec2:DescribeSecurityGroups", "*", context=in_region)
     # the bad things
     bad = [
         ("elasticloadbalancing:ModifyListener", listener), ("elasticloadbalancing:DeleteListener", listener),
@@ -109,6 +108,8 @@ def test_9_controller_cannot_touch_listeners_waf_certificates_or_other_groups(st
         ("wafv2:DisassociateWebACL", alb), ("wafv2:AssociateWebACL", web_acl),
         ("waf-regional:DisassociateWebACL", alb), ("shield:DeleteProtection", "*"),
         ("acm:DescribeCertificate", "*"), ("iam:CreateServiceLinkedRole", "*"),
+        # the gateway owns the node group's rule admitting the ALB; bindings carry no `networking`
+        ("ec2:AuthorizeSecurityGroupIngress", sg(node_sg)), ("ec2:RevokeSecurityGroupIngress", sg(node_sg)),
         ("ec2:AuthorizeSecurityGroupIngress", sg(alb_sg)), ("ec2:AuthorizeSecurityGroupIngress", sg(db_sg)),
         ("ec2:AuthorizeSecurityGroupIngress", sg("sg-0someoneelse")), ("ec2:RevokeSecurityGroupIngress", sg(db_sg)),
         ("ec2:CreateSecurityGroup", "*"), ("ec2:DeleteSecurityGroup", sg(node_sg)), ("ec2:CreateTags", sg(node_sg)),

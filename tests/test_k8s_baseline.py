@@ -15,6 +15,7 @@ from components.k8s_baseline import (
     LimitsSpec,
     MeshSpec,
     NamespaceSpec,
+    OtelTracingProvider,
     QuotaSpec,
 )
 from components.service_guards import ScalePolicy, ServiceGuards, ServiceGuardsArgs, seconds_to_reach
@@ -156,6 +157,37 @@ def test_mesh_offers_a_json_access_log_with_the_api_version(plan: Plan) -> None:
     assert labels["upstream_cluster"] == "%UPSTREAM_CLUSTER%"
     # not mesh-wide: no accessLogFile (every sidecar would log every request)
     assert "accessLogFile" not in istiod.inputs["values"]["meshConfig"]
+
+
+def test_mesh_config_defines_the_tracing_providers_given() -> None:
+    """Istio reads tracing providers only from the mesh config: a provider given to the baseline
+    becomes an OpenTelemetry (OTLP/HTTP) extension provider of istiod, after the access log."""
+    otel = OtelTracingProvider(name="otel-traces", service="collector.observability.svc.cluster.local",
+                               port=4318)
+
+    def program() -> None:
+        KubernetesBaseline("base", KubernetesBaselineArgs(k8s_provider=_provider(),
+                                                          mesh=MeshSpec(tracing_providers=(otel,))))
+    istiod = next(r for r in record(program).of_type(RELEASE) if r.inputs["chart"] == "istiod")
+    access, tracing = istiod.inputs["values"]["meshConfig"]["extensionProviders"]
+    assert access["name"] == ACCESS_LOG_PROVIDER
+    assert tracing == {"name": "otel-traces", "opentelemetry": {
+        "service": "collector.observability.svc.cluster.local", "port": 4318,
+        "http": {"path": "/v1/traces", "timeout": "5s"}}}
+
+
+@pytest.mark.parametrize(("providers", "message"), [
+    ((OtelTracingProvider("a", "c.ns.svc.cluster.local", 4318), OtelTracingProvider("a", "d.ns", 4318)), "unique"),
+    ((OtelTracingProvider(ACCESS_LOG_PROVIDER, "c.ns", 4318),), "not a provider name"),
+    ((OtelTracingProvider("Bad_Name", "c.ns", 4318),), "not a provider name"),
+    ((OtelTracingProvider("a", "c.ns", 0),), "1-65535"),
+    ((OtelTracingProvider("a", "http://c.ns", 4318),), "DNS name"),
+    ((OtelTracingProvider("a", "c.ns", 4318, path="v1/traces"),), "absolute path"),
+])
+def test_mesh_refuses_bad_tracing_providers(providers: tuple[OtelTracingProvider, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        KubernetesBaseline("base", KubernetesBaselineArgs(k8s_provider=None,  # type: ignore[arg-type]
+                                                          mesh=MeshSpec(tracing_providers=providers)))
 
 
 def test_default_storage_class_is_encrypted_gp3(plan: Plan) -> None:

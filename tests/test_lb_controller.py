@@ -15,6 +15,7 @@ from azora_infra.plan.model import Plan, Resource
 from components.edge import TargetGroupBindings, TargetGroupBindingSpec
 from components.lb_controller import (
     CHART_REPOSITORY,
+    INGRESS_ACTIONS,
     LoadBalancerController,
     LoadBalancerControllerArgs,
     controller_policy,
@@ -35,7 +36,7 @@ def plan() -> Plan:
         provider = aws.Provider("aws-af-south-1", region="af-south-1")
         LoadBalancerController("lbc", LoadBalancerControllerArgs(
             cluster_name="azora-test", region="af-south-1", vpc_id="vpc-1234",
-            k8s_provider=k8s.Provider("k8s", kubeconfig="{}"), node_security_group_id=NODE_SG,
+            k8s_provider=k8s.Provider("k8s", kubeconfig="{}"),
             target_group_arns=(TG_WEB, TG_API), chart_version="1.13.4"), provider)
     return record(program)
 
@@ -72,7 +73,10 @@ def test_pod_identity_association_names_the_service_account(plan: Plan) -> None:
 
 def test_role_policy_is_the_scoped_controller_policy(plan: Plan) -> None:
     doc = json.loads(_one(plan, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
-    assert doc == controller_policy("af-south-1", "123456789012", NODE_SG, [TG_WEB, TG_API])
+    assert doc == controller_policy("af-south-1", "123456789012", None, [TG_WEB, TG_API])
+    # no node security group given: the controller may change no security group at all
+    assert not any(a.startswith("ec2:") and not a.split(":")[1].startswith("Describe")
+                   for s in doc["Statement"] for a in _actions(s))
 
 
 def test_helm_release(plan: Plan) -> None:
@@ -131,6 +135,14 @@ def test_policy_is_targetgroupbinding_only() -> None:
     sg = by_sid["NodeSecurityGroupIngress"]
     assert set(_actions(sg)) == {"ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"}
     assert sg["Resource"] == "arn:aws:ec2:af-south-1:123456789012:security-group/sg-0node"
+
+
+def test_security_group_rules_only_for_bindings_with_networking() -> None:
+    """Without a node security group (bindings carry no `networking` section) the policy has no
+    security-group statement; with one, both calls are allowed on that group only."""
+    doc = controller_policy("af-south-1", "123456789012", None, [TG_WEB])
+    assert {s["Sid"] for s in doc["Statement"]} == {"Describe", "RegisterTargets"}
+    assert not any(a in _actions(s) for s in doc["Statement"] for a in INGRESS_ACTIONS)
 
 
 def test_without_target_groups_nothing_can_be_registered() -> None:
@@ -197,18 +209,36 @@ def test_africa_binds_the_edge_services_after_the_controller(repo_plan: Any) -> 
         assert b.inputs["spec"]["targetType"] == "ip"
 
 
+#: the label the controller writes into the description of every rule it manages (and the only
+#: rules it ever revokes): ``elbv2.k8s.aws/targetGroupBinding=shared``
+CONTROLLER_RULE_LABEL = "elbv2.k8s.aws/targetGroupBinding=shared"
+
+
 def test_africa_controller_may_bind_exactly_the_edge_target_groups(repo_plan: Any) -> None:
     """The flow a binding needs, from the plan: every TargetGroupBinding's target group is one the
-    controller may register pods in, it may register in no other, and the only security group it
-    may open is the node group the pods' ENIs carry."""
+    controller may register pods in, it may register in no other; the ALB reaches the pods through
+    the rule the gateway owns on the node group, so the controller needs no security-group call:
+    no binding has `networking` rules (nothing to authorize) and no rule carries the controller's
+    label (nothing it would revoke)."""
     africa = Plan(repo_plan("africa"))
     doc = json.loads(africa.named("aws:iam/rolePolicy:RolePolicy", "lb-controller-policy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     groups = {g.outputs["arn"] for g in africa.of_type("aws:lb/targetGroup:TargetGroup")}
     bound = {b.inputs["spec"]["targetGroupARN"] for b in africa.of_type(BINDING)}
     assert bound and bound <= set(by_sid["RegisterTargets"]["Resource"]) == groups
+    assert set(by_sid) == {"Describe", "RegisterTargets"}
+    assert all("networking" not in b.inputs["spec"] for b in africa.of_type(BINDING))
     node_sg = africa.named("aws:ec2/securityGroup:SecurityGroup", "eks-node").outputs["id"]
-    assert by_sid["NodeSecurityGroupIngress"]["Resource"].endswith(f":security-group/{node_sg}")
-    # the launch template's ENIs carry the node SG only (the controller opens rules on it)
+    alb_sg = africa.named("aws:ec2/securityGroup:SecurityGroup", "edge-alb").outputs["id"]
+    rules = africa.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert [r.name for r in rules if r.inputs.get("securityGroupId") == node_sg
+            and r.inputs.get("referencedSecurityGroupId") == alb_sg and r.inputs["fromPort"] == 443]
+    described = [r.inputs.get("description") or "" for t in (
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ec2/securityGroupRule:SecurityGroupRule")
+        for r in africa.of_type(t)]
+    described += [rule.get("description") or "" for sg in africa.of_type("aws:ec2/securityGroup:SecurityGroup")
+                  for rule in sg.inputs.get("ingress") or []]
+    assert described and not [d for d in described if CONTROLLER_RULE_LABEL in d]
+    # the launch template's ENIs carry the node SG only (the gateway's rule admits the ALB there)
     for lt in africa.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
         assert lt.inputs["vpcSecurityGroupIds"] == [node_sg], lt.name

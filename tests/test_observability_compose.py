@@ -59,6 +59,30 @@ def test_slack_posts_the_chosen_severities(lean: Plan) -> None:
     assert chat.inputs["snsTopicArns"] == [page] and chat.inputs["configurationName"] == "azora-staging-africa-alerts"
 
 
+def _mesh_tracing(plan: Plan) -> tuple[set[str], set[str]]:
+    """(providers the Telemetry resources name, OpenTelemetry providers istiod defines)."""
+    named = {p["name"] for t in plan.of_type("kubernetes:telemetry.istio.io/v1:Telemetry")
+             for tracing in t.inputs["spec"].get("tracing", []) for p in tracing["providers"]}
+    (istiod,) = [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "istiod"]
+    defined = {p["name"] for p in istiod.inputs["values"]["meshConfig"]["extensionProviders"] if "opentelemetry" in p}
+    return named, defined
+
+
+def test_without_telemetry_istiod_defines_no_tracing_provider(lean: Plan) -> None:
+    assert _mesh_tracing(lean) == (set(), set())
+
+
+@pytest.mark.parametrize(("provider", "expected"), [("mesh-traces", {"mesh-traces"}), (None, set())])
+def test_mesh_tracing_provider_from_config_reaches_both_sides(provider: str | None, expected: set[str]) -> None:
+    """A config change to a plan change: renaming (or switching off) the mesh tracing provider
+    changes the Telemetry resource and istiod's mesh config together."""
+    raw = _with(azora__observability={"telemetry": {"meshTracingProvider": provider}})
+
+    def program() -> None:
+        build_region_stack(parse_config(raw, "Pulumi.africa.yaml"), "africa")
+    assert _mesh_tracing(record(program, stack="africa")) == (expected, expected)
+
+
 def test_global_columns_come_from_the_project() -> None:
     stacks = load_project(ROOT)
     columns = global_columns(stacks["africa"], "africa", ROOT)

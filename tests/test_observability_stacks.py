@@ -207,3 +207,23 @@ def test_every_alarm_names_a_runbook_that_exists(plans: dict[str, Plan], stack: 
     for name, text in described:
         (path,) = re.findall(r"(docs/runbooks/[\w.-]+\.md)", text)
         assert (root / path).is_file(), f"{name}: {path}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_mesh_tracing_names_a_provider_istiod_knows(plans: dict[str, Plan], stack: str) -> None:
+    """Istio reads tracing providers only from the mesh config: the `Telemetry` resource's provider
+    is an OpenTelemetry extension provider of the istiod release, sending to the telemetry add-on's
+    agent on a port the traced namespaces may reach."""
+    plan = plans[stack]
+    named = {p["name"] for r in plan.of_type("kubernetes:telemetry.istio.io/v1:Telemetry")
+             for t in r.inputs["spec"].get("tracing", []) for p in t["providers"]}
+    (istiod,) = [r for r in plan.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "istiod"]
+    known = {p["name"]: p for p in istiod.inputs["values"]["meshConfig"]["extensionProviders"]}
+    assert named and named <= set(known), (named, sorted(known))
+    agent_ports = {p["port"] for n in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                   if n.inputs["metadata"]["name"] == "allow-telemetry-egress"
+                   for rule in n.inputs["spec"]["egress"] for p in rule["ports"]}
+    for name in named:
+        otel = known[name]["opentelemetry"]
+        assert otel["service"] == "cloudwatch-agent.amazon-cloudwatch.svc.cluster.local"
+        assert otel["port"] in agent_ports and otel["http"]["path"] == "/v1/traces"

@@ -103,8 +103,8 @@ CASES: list[tuple[str, set[str]]] = [
 ]
 PASSES = ["logs-ok", "bucket-ok", "eu-bucket-ok", "za-replica-target-ok", "personal-bucket-ok",
           "replicate-personal-home-ok", "confidential-locked-ok", "alb-logs-ok", "key-ok", "internal-key-ok",
-          "replica-of-internal-key-ok", "vault-ok", "vault-ok-lock", "plan-ok", "plan-personal-ok", "plan-dev-no-copy-ok",
-          "access-point-ok", "object-ok", "ownership-ok", "bucket-ok-sse", "bucket-ok-policy"]
+          "replica-of-internal-key-ok", "vault-ok", "vault-ok-lock", "plan-ok", "plan-personal-ok",
+          "plan-dev-no-copy-ok", "access-point-ok", "object-ok", "ownership-ok", "bucket-ok-sse", "bucket-ok-policy"]
 
 
 def build_plan() -> dict[str, Any]:

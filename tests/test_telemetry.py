@@ -16,10 +16,13 @@ from azora_infra.plan.model import Plan
 from components.prometheus import MeshMetrics, MeshMetricsArgs, scrape_configuration
 from components.telemetry import (
     ADDON,
+    AGENT_PORTS,
     LOG_GROUPS,
+    TRACING_PROVIDER,
     AccessLogFields,
     ClusterTelemetry,
     ClusterTelemetryArgs,
+    agent_tracing_provider,
     usage_pattern,
 )
 from tests.harness import record
@@ -93,6 +96,18 @@ def test_sampling_and_mesh_tracing_from_config(plan: Plan) -> None:
     egress = policies["ai"]["egress"][0]
     assert egress["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "amazon-cloudwatch"}
     assert sorted(p["port"] for p in egress["ports"]) == [2000, 4315, 4316]
+
+
+def test_agent_tracing_provider_points_at_the_agents_otlp_http_endpoint() -> None:
+    """What the mesh needs for the Telemetry resource's provider: the add-on's agent Service on its
+    OTLP/HTTP port (one the telemetry NetworkPolicies open), traces path."""
+    provider = agent_tracing_provider()
+    assert provider.name == TRACING_PROVIDER == _telemetry_args().mesh_tracing_provider
+    assert provider.extension_provider() == {"name": "azora-otel-tracing", "opentelemetry": {
+        "service": "cloudwatch-agent.amazon-cloudwatch.svc.cluster.local", "port": 4316,
+        "http": {"path": "/v1/traces", "timeout": "5s"}}}
+    assert provider.port in AGENT_PORTS
+    assert agent_tracing_provider("mesh-traces").name == "mesh-traces"
 
 
 def test_api_usage_per_version_and_endpoint(plan: Plan) -> None:

@@ -25,15 +25,17 @@ from components.k8s_baseline import (
     LimitsSpec,
     MeshSpec,
     NamespaceSpec,
+    OtelTracingProvider,
     QuotaSpec,
 )
 from components.karpenter import Karpenter, KarpenterArgs
 from components.kms import RegionKeys
 from components.lb_controller import LoadBalancerController, LoadBalancerControllerArgs
 from components.network import RegionalNetwork, SubnetLayout
+from components.telemetry import agent_tracing_provider
 
 from ..config import StackConfig
-from ..config.eks import EksConfig, NamespaceConfig, NodeGroupConfig
+from ..config.eks import NamespaceConfig, NodeGroupConfig
 
 
 @dataclass
@@ -74,9 +76,22 @@ def namespace_spec(ns: NamespaceConfig) -> NamespaceSpec:
                           max_cpu=lim.max_cpu, max_memory=lim.max_memory))
 
 
-def mesh_spec(eks_cfg: EksConfig) -> MeshSpec:
-    m = eks_cfg.mesh
-    return MeshSpec(enabled=m.enabled, version=m.version, repository=m.repository)
+def mesh_tracing_provider(cfg: StackConfig) -> OtelTracingProvider | None:
+    """The mesh's tracing provider: the telemetry add-on's agent under the name
+    `observability.telemetry.meshTracingProvider`. One value for both sides: the baseline puts it
+    in istiod's mesh config, the telemetry's `Telemetry` resource names it. None without a mesh,
+    without telemetry, or with mesh tracing off."""
+    t = cfg.observability.telemetry
+    if not (cfg.eks.enabled and cfg.eks.mesh.enabled and t.enabled and t.mesh_tracing_provider):
+        return None
+    return agent_tracing_provider(t.mesh_tracing_provider)
+
+
+def mesh_spec(cfg: StackConfig) -> MeshSpec:
+    m = cfg.eks.mesh
+    tracing = mesh_tracing_provider(cfg)
+    return MeshSpec(enabled=m.enabled, version=m.version, repository=m.repository,
+                    tracing_providers=(tracing,) if tracing else ())
 
 
 def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource, keys: RegionKeys,
@@ -140,11 +155,13 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
         KubernetesBaselineArgs(
             k8s_provider=eks.k8s_provider,
             namespaces={k: namespace_spec(n) for k, n in eks_cfg.namespaces.items()},
-            mesh=mesh_spec(eks_cfg),
+            mesh=mesh_spec(cfg),
             data_key_arn=keys.data_key_arn,
         ),
     )
-    # after the node groups (the provider waits for them): owns the TargetGroupBinding CRD
+    # after the node groups (the provider waits for them): owns the TargetGroupBinding CRD. No
+    # node_security_group_id: the gateway owns the rule admitting the ALB (the bindings carry no
+    # `networking`), so the controller may change no security group
     lb_controller = LoadBalancerController(
         "lb-controller",
         LoadBalancerControllerArgs(
@@ -152,7 +169,6 @@ def build_kubernetes(cfg: StackConfig, stack: str, provider: pulumi.ProviderReso
             region=cfg.region,
             vpc_id=network.vpc_id,
             k8s_provider=eks.k8s_provider,
-            node_security_group_id=eks.node_security_group_id,
             target_group_arns=(edge.gateway_target_group_arn,) if edge is not None else (),
             chart_version=eks_cfg.lb_controller_chart_version,
         ),

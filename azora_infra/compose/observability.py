@@ -41,7 +41,7 @@ from ..config import Role, StackConfig, load_project, stack_files
 from .cache_edge import cache_global_role
 from .database import RegionDatabase
 from .dns_backup import RegionDns
-from .kubernetes import RegionKubernetes
+from .kubernetes import RegionKubernetes, mesh_tracing_provider
 
 
 @dataclass
@@ -146,7 +146,7 @@ def _telemetry(cfg: StackConfig, stack: str, provider: aws.Provider, parts: Regi
     t, eks = cfg.observability.telemetry, parts.kube.eks
     if not t.enabled or eks is None:
         return None
-    a = t.access_log
+    a, tracing = t.access_log, mesh_tracing_provider(cfg)
     return ClusterTelemetry("telemetry", ClusterTelemetryArgs(
         region=cfg.region, name_prefix=prefix(stack), cluster_name=eks.cluster_name, cluster_arn=eks.cluster_arn,
         logs_key_arn=parts.keys.logs_key_arn,
@@ -154,7 +154,7 @@ def _telemetry(cfg: StackConfig, stack: str, provider: aws.Provider, parts: Regi
         addon_version=t.addon_version, metrics_interval_seconds=t.metrics_interval_seconds,
         application_signals=t.application_signals, sampling_percent=t.tracing_sampling_percent,
         k8s_provider=eks.k8s_provider, k8s_depends_on=[parts.kube.baseline] if parts.kube.baseline else [],
-        mesh_tracing_provider=t.mesh_tracing_provider, traced_namespaces=tuple(cfg.eks.namespaces),
+        mesh_tracing_provider=tracing.name if tracing else None, traced_namespaces=tuple(cfg.eks.namespaces),
         api_endpoints=t.api_endpoints, gateway_namespace=t.gateway_namespace,
         access_log=AccessLogFields(version=a.version, path=a.path, status=a.status, duration=a.duration),
     ), provider)

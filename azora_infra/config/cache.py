@@ -15,37 +15,22 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from components.cache_catalog import (
+    DEFAULT_VERSIONS,
+    NODE_TYPE,
+    global_node_type_error,
+    parameter_group_family,
+)
+from components.cache_catalog import global_datastore_region_error as _region_error
+
 from ..regions import DataClass
 from .base import ConfigModel, FieldError, check_log_retention
 from .presets import PROD_GLOBAL_DATASTORE
 from .validators import DAILY_WINDOW, MAJOR_MINOR, WEEKLY_WINDOW
 
-#: AWS allows one primary and at most two secondary regions per global datastore.
-MAX_GLOBAL_SECONDARIES = 2
-
-#: Regions where ElastiCache global datastores are available (ElastiCache user guide,
-#: "Global datastores: prerequisites and limitations"). All three Azora regions are listed
-#: (Cape Town, Ireland, Singapore), as are the other regions of the catalog.
-GLOBAL_DATASTORE_REGIONS: frozenset[str] = frozenset({
-    "af-south-1", "ap-east-1", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1",
-    "ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
-    "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1",
-    "me-south-1", "me-central-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
-    "us-west-1", "us-west-2",
-})
-
-#: Node families a global datastore supports (size large and above only).
-GLOBAL_DATASTORE_FAMILIES = ("m5", "m6g", "m7g", "r5", "r6g", "r6gd", "r7g", "c7gn")
-_SMALL_SIZES = ("micro", "small", "medium")
-
-_NODE_TYPE = re.compile(r"^cache\.([a-z0-9]+)\.([a-z0-9]+)$")
 #: the global datastore's id suffix: lowercase letters, digits and single hyphens (AWS adds a
 #: per-region prefix, e.g. ``ldgnf-``, and the whole id must stay a valid replication group name)
 _SUFFIX = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-
-#: engine -> default engine version
-DEFAULT_VERSIONS = {"valkey": "8.0", "redis": "7.1"}
 
 
 class CacheConfig(ConfigModel):
@@ -79,7 +64,7 @@ class CacheConfig(ConfigModel):
     @field_validator("node_type")
     @classmethod
     def _node_type(cls, v: str) -> str:
-        if not _NODE_TYPE.match(v):
+        if not NODE_TYPE.match(v):
             raise ValueError(f"{v} is not an ElastiCache node type (e.g. cache.r7g.large)")
         return v
 
@@ -132,13 +117,9 @@ class CacheConfig(ConfigModel):
                 "(set globalDatastore: false, or cache non-personal data only)",
             )
         if self.global_datastore:
-            family, size = _NODE_TYPE.match(self.node_type).groups()  # type: ignore[union-attr]
-            if family not in GLOBAL_DATASTORE_FAMILIES or size in _SMALL_SIZES:
-                raise FieldError(
-                    "cache.nodeType",
-                    f"{self.node_type} cannot be in a global datastore (families "
-                    f"{', '.join(GLOBAL_DATASTORE_FAMILIES)}, size large or above)",
-                )
+            reason = global_node_type_error(self.node_type)
+            if reason:
+                raise FieldError("cache.nodeType", reason)
         if _overlaps(self.snapshot_window, self.maintenance_window):
             raise FieldError(
                 "cache.snapshotWindow",
@@ -158,21 +139,12 @@ class CacheConfig(ConfigModel):
         return self.log_retention_days or preset_days
 
 
-def parameter_group_family(engine: str, version: str) -> str:
-    """The ElastiCache parameter group family of an engine version: ``valkey8``, ``valkey7``,
-    ``redis7``, ``redis6.x``."""
-    major = int(version.split(".")[0])
-    if engine == "valkey":
-        return f"valkey{major}"
-    return "redis6.x" if major == 6 else f"redis{major}"
-
-
 def global_datastore_region_error(region: str) -> str | None:
     """Why ``region`` cannot hold a global datastore member, or None if it can."""
-    if region in GLOBAL_DATASTORE_REGIONS:
+    reason = _region_error(region)
+    if reason is None:
         return None
-    return (f"ElastiCache global datastores are not available in {region}; set "
-            "azora:cache.globalDatastore: false for this stack (a regional cache)")
+    return f"{reason}; set azora:cache.globalDatastore: false for this stack (a regional cache)"
 
 
 def _minutes(hhmm: str) -> int:

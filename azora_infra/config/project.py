@@ -20,7 +20,9 @@ import itertools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .cache import MAX_GLOBAL_SECONDARIES, global_datastore_region_error
+from components.cache_catalog import MAX_GLOBAL_SECONDARIES
+
+from .cache import global_datastore_region_error
 from .errors import ConfigError
 from .loader import NAMESPACE, StackNameError, check_stack_name, load_stack_file, stack_file_name
 from .presets import GLOBAL_CLUSTER_SETTING, GLOBAL_DATASTORE_SETTING, ZONE_SETTING, Environment
