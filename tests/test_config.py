@@ -202,7 +202,7 @@ def test_cross_stack_primary_name_must_match(tmp_path: Path) -> None:
 def test_cross_stack_one_stack_per_region(tmp_path: Path) -> None:
     _project(tmp_path, {"africa": _stack("af-south-1", "10.10.0.0/16", "primary"),
                         "cape": _stack("af-south-1", "10.20.0.0/16")})
-    with pytest.raises(ConfigError, match="af-south-1 is already the region of stack"):
+    with pytest.raises(ConfigError, match="af-south-1 is already the region of prod stack africa"):
         load_project(tmp_path)
 
 
