@@ -18,7 +18,14 @@ import yaml
 from azora_infra import cli
 from azora_infra.compose.dns_backup import build_dns
 from azora_infra.config import ConfigError, Environment, Role, StackConfig, load_project, load_stack_file
-from azora_infra.config.presets import PRESETS, PROD_GLOBAL_CLUSTER, PROD_GLOBAL_DATASTORE, PROD_ZONE, global_names
+from azora_infra.config.presets import (
+    PRESETS,
+    PROD_GLOBAL_CLUSTER,
+    PROD_GLOBAL_DATASTORE,
+    PROD_ZONE,
+    apply_defaults,
+    global_names,
+)
 from azora_infra.config.project import environments, peer_regions
 from azora_infra.plan.model import Plan
 from azora_infra.provider import allowed_accounts, region_provider
@@ -206,6 +213,30 @@ def test_a_file_setting_wins_over_the_preset(tmp_path: Path) -> None:
     assert cfg.cache.shards == 3 and cfg.cache.node_type == "cache.m7g.large"  # the rest still from the preset
     assert cfg.global_names.global_cluster == "azora-stg-gdb"
     assert cfg.global_names.zone == "staging.azora.example"
+
+
+def test_preset_defaults_fill_only_what_the_file_leaves_out() -> None:
+    defaults = {"cache.shards": 1, "cache.nodeType": "cache.m7g.large", "eks.karpenter.cpuLimit": 64,
+                "edge.gateway.minReplicas": 3}
+    raw = {"cache": {"shards": 4}, "eks": {"karpenter": {"cpu_limit": 8}}, "edge": "not a mapping"}
+    out = apply_defaults(raw, defaults)
+    # the file's value wins (camelCase or the model's snake_case name), a missing one is filled in
+    assert out["cache"] == {"shards": 4, "nodeType": "cache.m7g.large"}
+    assert out["eks"] == {"karpenter": {"cpu_limit": 8}}
+    assert out["edge"] == "not a mapping"  # left for the section's own validation to report
+    assert raw == {"cache": {"shards": 4}, "eks": {"karpenter": {"cpu_limit": 8}}, "edge": "not a mapping"}
+    assert apply_defaults({}, defaults)["eks"] == {"karpenter": {"cpuLimit": 64}}
+
+
+@pytest.mark.parametrize("suffix", ["Azora", "azora--cache", "-azora", "a" * 35])
+def test_a_bad_global_datastore_suffix_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   suffix: str) -> None:
+    _repo_copy(tmp_path)
+    for stack in STAGING:
+        _edit(tmp_path, stack, cache__globalDatastoreSuffix=suffix)
+    assert _validate(tmp_path, capsys).startswith(
+        f"azora-infra validate: Pulumi.staging-africa.yaml: azora:cache.globalDatastoreSuffix: {suffix!r} is not a "
+        "global datastore suffix")
 
 
 def test_global_names_are_scoped_by_environment() -> None:
@@ -407,6 +438,9 @@ def test_environments_in_one_account_own_account_wide_parts_once(tmp_path: Path,
         in line and "cost-allocation tag activation" in line
     # one of them turns it off: both fit in the account
     _edit(tmp_path, "dev", cost__activateTags=False)
+    assert len(load_project(tmp_path)) == 7
+    # stacks of one environment in one account are that environment's own business
+    _edit(tmp_path, "staging-europe", accountId="222222222222")
     assert len(load_project(tmp_path)) == 7
 
 

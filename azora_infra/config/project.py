@@ -60,11 +60,9 @@ def _error(stack: str, field: str, message: str) -> ConfigError:
     return ConfigError(stack_file_name(stack), f"{NAMESPACE}:{field}", message)
 
 
-def check_roles(env: Environment, members: Stacks) -> str | None:
+def check_roles(env: Environment, members: Stacks) -> str:
     """One environment's roles: one standalone stack alone, or exactly one primary that every stack
-    names. Returns the leading stack (primary or standalone), None for an empty set."""
-    if not members:
-        return None
+    names. Returns the leading stack (primary or standalone); `members` is not empty."""
     standalone = [n for n, c in members.items() if c.role is Role.STANDALONE]
     if standalone:
         if len(members) > 1:
@@ -217,7 +215,7 @@ def validate_stacks(stacks: Stacks) -> None:
         for (a, ca), (b, cb) in itertools.combinations(members.items(), 2):
             if ca.region == cb.region:
                 raise _error(b, "region", f"{cb.region} is already the region of {env.value} stack {a}")
-        if primary is not None and members[primary].is_primary:
+        if members[primary].is_primary:
             _same_as_primary(primary, members)
         check_global_datastore(members)
     for (a, ca), (b, cb) in itertools.combinations(sorted(stacks.items()), 2):
