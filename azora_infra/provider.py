@@ -17,5 +17,12 @@ def region_provider(cfg: StackConfig, name: str | None = None,
         name or f"aws-{target}",
         region=target,
         default_tags=aws.ProviderDefaultTagsArgs(tags=cfg.cost_tags()),
+        allowed_account_ids=allowed_accounts(cfg),
         opts=pulumi.ResourceOptions(),
     )
+
+
+def allowed_accounts(cfg: StackConfig) -> list[str] | None:
+    """`azora:accountId` as the provider's `allowed_account_ids`: credentials of any other account
+    fail before anything is created (staging's credentials never deploy into prod's account)."""
+    return [cfg.account_id] if cfg.account_id else None

@@ -146,6 +146,7 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
             users=cfg.kms.users,
             deletion_window_days=cfg.kms.deletion_window_days,
             protect=cfg.preset.protect,
+            alias_prefix=cfg.global_names.regional_prefix,
         ),
         owners.of("kms"),
     )
@@ -166,12 +167,15 @@ def build_region_stack(cfg: StackConfig, stack: str) -> RegionStack:
     # The edge comes first so DNS gets the ALB (health-checked latency record aliasing it); its
     # certificate is validated in the public zone
     # that build_dns creates (primary) or reads (secondary): a deferred output resolved below.
-    zone_id: pulumi.Output[str]
-    resolve_zone_id: Callable[[pulumi.Output[str]], None]
-    zone_id, resolve_zone_id = pulumi.deferred_output()
+    # A standalone stack (dev) has no zone: its certificate is validated in azora:edge.hostedZoneId.
+    zone_id: pulumi.Output[str] | None = None
+    resolve_zone_id: Callable[[pulumi.Output[str]], None] | None = None
+    if cfg.joins_global:
+        zone_id, resolve_zone_id = pulumi.deferred_output()
     edge = build_edge(cfg, stack, owners.of("edge"), keys, network, zone_id)
     dns = build_dns(cfg, stack, owners.of("dns"), alb_dns_name=edge.dns_name, alb_zone_id=edge.zone_id)
-    resolve_zone_id(dns.zone_id)
+    if resolve_zone_id is not None and dns.zone_id is not None:
+        resolve_zone_id(dns.zone_id)
     # the cluster, its operators and the ingress gateway bound to the edge's target group
     kube = build_kubernetes(cfg, stack, owners.of("eks"), keys, network, edge, instance_tags=owners.tags("eks"))
     # Aurora accepts 5432 only from the EKS nodes (from nobody when EKS is disabled)

@@ -4,7 +4,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,11 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
 
 REPO_STACKS = ("africa", "europe", "asia")
+#: the repo's other environments: planned lazily, once per test session, by the first test that asks
+ENV_STACKS = ("staging-africa", "staging-europe", "staging-asia", "dev")
 _PLANS_ENV = "AZORA_TEST_PLANS_DIR"
+#: the planning-session directory shared by every worker for the lazy plans (inside the plans dir)
+_LAZY = "lazy"
 #: the plans directory this process created (removed at the end of the session)
 _created: list[Path] = []
 
@@ -32,6 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from azora_infra.plan import DEFAULT_PROGRAM, PlanSession
 
     out = Path(tempfile.mkdtemp(prefix="azora-test-plans-"))
+    (out / _LAZY).mkdir()
 
     with PlanSession.open(DEFAULT_PROGRAM) as session:
         def plan(stack: str) -> None:
@@ -56,17 +61,35 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def repo_plan() -> Callable[[str], dict[str, Any]]:
-    """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository."""
+def repo_plan() -> Iterator[Callable[[str], dict[str, Any]]]:
+    """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository.
+
+    The prod stacks were planned before the session started; a stack of `ENV_STACKS` is planned the
+    first time a test asks for it, in one planning session shared by every xdist worker (its flock
+    makes each stack, and the primary a secondary references, planned once per test session)."""
+    from azora_infra.plan import DEFAULT_PROGRAM, PlanError, PlanSession
+
+    root = Path(os.environ[_PLANS_ENV])
     cache: dict[str, dict[str, Any]] = {}
+    lazy: list[PlanSession] = []
 
     def get(stack: str) -> dict[str, Any]:
         if stack not in cache:
-            path = Path(os.environ[_PLANS_ENV]) / f"{stack}.json"
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            path = root / f"{stack}.json"
+            if stack in ENV_STACKS:
+                if not lazy:
+                    lazy.append(PlanSession(DEFAULT_PROGRAM.resolve(), root / _LAZY, timeout=600, owner=False))
+                try:
+                    doc: dict[str, Any] = lazy[0].plan(stack)
+                except PlanError as err:
+                    doc = {"error": str(err)}
+            else:
+                doc = json.loads(path.read_text(encoding="utf-8"))
             if "error" in doc:
                 pytest.fail(f"planning stack {stack} failed: {doc['error']}")
             cache[stack] = doc
         return cache[stack]
 
-    return get
+    yield get
+    for session in lazy:
+        session.close()

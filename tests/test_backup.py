@@ -11,7 +11,8 @@ import pytest
 
 from azora_infra import regions
 from azora_infra.config import ConfigError, parse_config
-from azora_infra.config.backup import BackupConfig, peer_regions
+from azora_infra.config.backup import BackupConfig
+from azora_infra.config.project import peer_regions
 from azora_infra.plan.model import Plan
 from components.backup import (
     DENIED_ACTIONS,

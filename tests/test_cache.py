@@ -10,7 +10,8 @@ import pytest
 
 from azora_infra.compose.cache_edge import build_cache
 from azora_infra.config import ConfigError, parse_config, validate_stacks
-from azora_infra.config.cache import CacheConfig, check_global_datastore, parameter_group_family
+from azora_infra.config.cache import CacheConfig, parameter_group_family
+from azora_infra.config.project import check_global_datastore
 from azora_infra.plan.model import Plan
 from components.cache import PRIMARY_IGNORE, SECONDARY_IGNORE, RegionalCache, RegionalCacheArgs
 from tests.harness import ALERTING, record
@@ -269,7 +270,14 @@ def test_repo_stacks_form_a_valid_global_datastore() -> None:
     from pathlib import Path
 
     from azora_infra.config import load_project
-    check_global_datastore(load_project(Path(__file__).resolve().parents[1]))
+    from azora_infra.config.project import environments
+    sets = environments(load_project(Path(__file__).resolve().parents[1]))
+    for members in sets.values():
+        check_global_datastore(members)
+    # prod and staging each form a datastore; dev (standalone) joins none
+    assert {env.value: sorted(n for n, c in m.items() if c.cache.global_datastore) for env, m in sets.items()} == {
+        "prod": ["africa", "asia", "europe"], "staging": ["staging-africa", "staging-asia", "staging-europe"],
+        "dev": []}
 
 
 def test_only_the_primary_exports_the_global_group(repo_plan: Any) -> None:

@@ -4,23 +4,19 @@ and what the stacks' plans contain: templates everywhere, a schedule in staging 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-import yaml
 
 from azora_infra.config import ConfigError, parse_config
 from azora_infra.config.chaos import KNOWN_EXPERIMENTS
 from azora_infra.plan.model import Plan
 from components.chaos import EXPERIMENTS, POD_RULES, ChaosExperiments, ChaosExperimentsArgs, family_policy
 from components.chaos_schedule import ChaosSchedule, ChaosScheduleArgs, state_machine_definition
-from tests.harness import ROOT, record
+from tests.harness import record
 from tests.test_config import VALID, _with
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
@@ -287,26 +283,8 @@ def test_prod_plans_have_templates_with_alarm_stops_and_no_schedule(repo_plan: C
     assert tags["azora:data-class"] == "personal"  # a secondary fails over only its resident cluster
 
 
-@pytest.fixture(scope="module")
-def staging_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A staging stack beside the repo's program (the staging stack files come with the environments
-    work): the same program, planned by `azora-infra plan`."""
-    folder = tmp_path_factory.mktemp("staging-program")
-    for name in ("Pulumi.yaml", "__main__.py"):
-        shutil.copy(ROOT / name, folder / name)
-    config = {k: v for k, v in VALID.items()}
-    config.update({"azora:environment": "staging", "azora:primaryStack": "staging-africa",
-                   "azora:network": {"cidr": "10.110.0.0/16", "azCount": 3}})
-    (folder / "Pulumi.staging-africa.yaml").write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "azora_infra", "plan", "--stack", "staging-africa", "--program",
-                          str(folder), "--format", "json"], capture_output=True, text=True, timeout=600, check=False)
-    assert out.returncode == 0, out.stderr
-    return dict(json.loads(out.stdout))
-
-
-@pytest.mark.slow
-def test_staging_plans_have_the_daily_schedule_over_the_templates(staging_plan: dict[str, Any]) -> None:
-    plan = Plan(staging_plan)
+def test_staging_plans_have_the_daily_schedule_over_the_templates(repo_plan: Callable[[str], dict[str, Any]]) -> None:
+    plan = Plan(repo_plan("staging-africa"))  # the repo's staging primary (Pulumi.staging-africa.yaml)
     (schedule,) = plan.of_type("aws:scheduler/schedule:Schedule")
     (sm,) = plan.of_type("aws:sfn/stateMachine:StateMachine")
     templates = plan.of_type(TEMPLATE)
@@ -317,4 +295,7 @@ def test_staging_plans_have_the_daily_schedule_over_the_templates(staging_plan: 
     assert schedule.inputs["target"]["arn"] == sm.outputs["arn"]
     assert plan.outputs["chaosScheduleArn"] == schedule.outputs["arn"]
     assert all(t.inputs["stopConditions"] for t in templates)
+    # dev keeps the templates for manual runs, without the daily schedule (the dev preset)
+    dev = Plan(repo_plan("dev"))
+    assert dev.of_type("aws:scheduler/schedule:Schedule") == [] and dev.of_type(TEMPLATE)
 

@@ -74,7 +74,8 @@ def test_pull_requests_run_the_ci_gates() -> None:
     assert "python -m pytest -n auto" in ci_run
     assert "actions/github-script" in _uses(tests) and "azora-coverage-summary" in json.dumps(tests)
     check = ci["jobs"]["policy-check"]
-    assert check["strategy"]["matrix"]["stack"] == ["africa", "europe", "asia"]
+    assert check["strategy"]["matrix"]["stack"] == ["africa", "europe", "asia", "staging-africa", "staging-europe",
+                                                    "staging-asia", "dev"]
     assert "--format sarif" in _runs(check) and "github/codeql-action/upload-sarif" in _uses(check)
     assert check["permissions"]["security-events"] == "write"
     audit = _runs(ci["jobs"]["audit"])

@@ -52,11 +52,13 @@ def _error(raw: dict[str, Any]) -> str:
 
 def test_repo_stack_files_are_valid_and_consistent() -> None:
     stacks = load_project(ROOT)
-    assert set(stacks) == {"africa", "europe", "asia"}
+    assert set(stacks) == {"africa", "europe", "asia", "staging-africa", "staging-europe", "staging-asia", "dev"}
+    prod = {n: s for n, s in stacks.items() if s.environment is Environment.PROD}
+    assert set(prod) == {"africa", "europe", "asia"}
     assert stacks["africa"].role is Role.PRIMARY
-    assert {s.region for s in stacks.values()} == {"af-south-1", "eu-west-1", "ap-southeast-1"}
-    assert {s.jurisdiction.code for s in stacks.values()} == {"ZA", "EU", "SG"}
-    assert all(s.environment is Environment.PROD and s.primary_stack == "africa" for s in stacks.values())
+    assert {s.region for s in prod.values()} == {"af-south-1", "eu-west-1", "ap-southeast-1"}
+    assert {s.jurisdiction.code for s in prod.values()} == {"ZA", "EU", "SG"}
+    assert all(s.primary_stack == "africa" for s in prod.values())
 
 
 def test_defaults_are_production_safe() -> None:
@@ -96,7 +98,8 @@ def test_cost_tags_include_the_environment() -> None:
          "Pulumi.africa.yaml: azora:network.cidr: 8.8.0.0/16 is not a private (RFC 1918) network"),
         ({"azora__network": {"cidr": "10.0.0.0/16", "azCount": 9}},
          "Pulumi.africa.yaml: azora:network.azCount: Input should be less than or equal to 3 (got 9)"),
-        ({"azora__role": "boss"}, "Pulumi.africa.yaml: azora:role: 'boss' is not one of 'primary' or 'secondary'"),
+        ({"azora__role": "boss"},
+         "Pulumi.africa.yaml: azora:role: 'boss' is not one of 'primary', 'secondary' or 'standalone'"),
         ({"azora__environment": "qa"}, "Pulumi.africa.yaml: azora:environment: 'qa' is not one of"),
         ({"azora__region": "mars-1"}, "Pulumi.africa.yaml: azora:region: unknown region 'mars-1'"),
         ({"azora__region": "eu-west-1"},
@@ -181,7 +184,7 @@ def test_cross_stack_overlapping_cidrs(tmp_path: Path) -> None:
 def test_cross_stack_exactly_one_primary(tmp_path: Path) -> None:
     _project(tmp_path, {"africa": _stack("af-south-1", "10.10.0.0/16", "primary"),
                         "europe": _stack("eu-west-1", "10.20.0.0/16", "primary")})
-    with pytest.raises(ConfigError, match=r"exactly one stack must be primary \(primary now: africa, europe\)"):
+    with pytest.raises(ConfigError, match=r"exactly one prod stack must be primary \(primary now: africa, europe\)"):
         load_project(tmp_path)
     _project(tmp_path, {"africa": _stack("af-south-1", "10.10.0.0/16"),
                         "europe": _stack("eu-west-1", "10.20.0.0/16")})
@@ -199,7 +202,7 @@ def test_cross_stack_primary_name_must_match(tmp_path: Path) -> None:
 def test_cross_stack_one_stack_per_region(tmp_path: Path) -> None:
     _project(tmp_path, {"africa": _stack("af-south-1", "10.10.0.0/16", "primary"),
                         "cape": _stack("af-south-1", "10.20.0.0/16")})
-    with pytest.raises(ConfigError, match="af-south-1 is already the region of stack"):
+    with pytest.raises(ConfigError, match="af-south-1 is already the region of prod stack africa"):
         load_project(tmp_path)
 
 

@@ -153,7 +153,7 @@ def test_validate_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["validate"]) == 0
     out = capsys.readouterr().out
     assert "africa: af-south-1 (ZA/POPIA), primary, prod, VPC 10.10.0.0/16" in out
-    assert "3 stacks valid" in out
+    assert "7 stacks valid" in out
 
 
 def test_engine_values_round_trip() -> None:

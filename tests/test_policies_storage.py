@@ -98,12 +98,13 @@ CASES: list[tuple[str, set[str]]] = [
     ("plan-continuous-bad", {"backup-continuous"}),
     ("plan-copy-bad", {"backup-copy-actions"}),
     ("plan-unclassified-bad", {"backup-copy-actions"}),
+    ("plan-staging-copy-bad", {"backup-copy-actions"}),
     ("plan-personal-copy-bad", {"residency-backup-copy"}),
 ]
 PASSES = ["logs-ok", "bucket-ok", "eu-bucket-ok", "za-replica-target-ok", "personal-bucket-ok",
           "replicate-personal-home-ok", "confidential-locked-ok", "alb-logs-ok", "key-ok", "internal-key-ok",
           "replica-of-internal-key-ok", "vault-ok", "vault-ok-lock", "plan-ok", "plan-personal-ok",
-          "access-point-ok", "object-ok", "ownership-ok", "bucket-ok-sse", "bucket-ok-policy"]
+          "plan-dev-no-copy-ok", "access-point-ok", "object-ok", "ownership-ok", "bucket-ok-sse", "bucket-ok-policy"]
 
 
 def build_plan() -> dict[str, Any]:
@@ -218,6 +219,11 @@ def build_plan() -> dict[str, Any]:
         "plan-continuous-bad": ({"azora:data-class": "internal"}, [{**RULE, "enableContinuousBackup": False}]),
         "plan-copy-bad": ({"azora:data-class": "internal"}, [{**RULE, "copyActions": []}]),
         "plan-unclassified-bad": ({}, [RULE]),
+        # dev is one region (nowhere to copy to); staging has its other regions, like prod
+        "plan-dev-no-copy-ok": ({"azora:data-class": "internal", "azora:environment": "dev"},
+                                [{**RULE, "copyActions": []}]),
+        "plan-staging-copy-bad": ({"azora:data-class": "internal", "azora:environment": "staging"},
+                                  [{**RULE, "copyActions": []}]),
         "plan-personal-copy-bad": ({}, [RULE]),
         "plan-personal-ok": ({}, [{**RULE, "copyActions": [{"destinationVaultArn": AF_VAULT,
                                                             "lifecycle": {"deleteAfter": 35}}]}]),

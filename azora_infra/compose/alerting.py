@@ -45,8 +45,8 @@ def build_route53_alerting(cfg: StackConfig, stack: str, provider: aws.Provider)
     """The same page and ticket topics, with the same subscribers, in us-east-1: Route 53 publishes
     health-check metrics only there and an alarm notifies topics of its own region. The addresses
     of `azora:dns.alarms.emails` are paged too. None when the health-check alarm is off."""
-    if not cfg.dns.alarms.enabled:
-        return None
+    if not cfg.dns.alarms.enabled or not cfg.joins_global:
+        return None  # no health check to alarm on (a standalone stack has no latency record)
     by_severity = _by_severity(cfg)
     known = {s.key for s in by_severity["page"]}
     by_severity["page"] += [Subscriber(protocol="email", endpoint=e, key=e) for e in cfg.dns.alarms.emails

@@ -30,7 +30,7 @@ def build_audit(cfg: StackConfig, stack: str, provider: aws.Provider, alerts: Al
         region=cfg.region, name_prefix=f"azora-{stack}", page_topic_arn=alerts.page_topic_arn,
         incident_plan_arn=incident_plan_arn, runbook_base=cfg.observability.runbook_base_url,
         data_event_bucket_arns=list(data_bucket_arns) if a.data_events else [],
-        include_global_service_events=cfg.is_primary, retention_years=a.retention_years,
+        include_global_service_events=cfg.leads_environment, retention_years=a.retention_years,
         archive_after_days=a.archive_after_days, archive_storage_class=a.archive_storage_class,
         log_retention_days=a.log_retention_days or cfg.preset.log_retention_days, cis_alarms=a.cis_alarms,
         key_deletion_window_days=cfg.kms.deletion_window_days, protect=cfg.preset.protect,

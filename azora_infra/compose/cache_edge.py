@@ -28,11 +28,11 @@ from ..config import StackConfig
 
 def primary_stack_name(cfg: StackConfig) -> str:
     org = cfg.organization or pulumi.get_organization()
-    return f"{org}/{pulumi.get_project()}/{cfg.primary_stack}"
+    return f"{org}/{pulumi.get_project()}/{cfg.primary}"
 
 
 def cache_global_role(cfg: StackConfig) -> str:
-    if not cfg.cache.global_datastore:
+    if not cfg.cache.global_datastore or not cfg.joins_global:
         return "none"
     return "primary" if cfg.is_primary else "secondary"
 
@@ -58,7 +58,7 @@ def build_cache(cfg: StackConfig, stack: str, provider: aws.Provider, keys: Regi
         snapshot_window=c.snapshot_window, maintenance_window=c.maintenance_window,
         data_class=c.data_class, log_retention_days=c.retention_days(cfg.preset.log_retention_days),
         global_role=role,  # type: ignore[arg-type]
-        global_replication_group_id=global_id, global_suffix="azora-cache",
+        global_replication_group_id=global_id, global_suffix=c.global_datastore_suffix,
         protect=cfg.preset.protect,
     ), provider)
 

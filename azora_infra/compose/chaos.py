@@ -24,7 +24,7 @@ from components.chaos_schedule import ChaosSchedule, ChaosScheduleArgs
 from components.edge import RegionalEdge
 from components.kms import RegionKeys
 
-from ..config import StackConfig
+from ..config import Role, StackConfig
 from ..config.database import InstanceRole
 from .database import RegionDatabase
 from .kubernetes import RegionKubernetes
@@ -70,7 +70,7 @@ def experiments_for(cfg: StackConfig, kube: RegionKubernetes, database: RegionDa
         possible |= {"eks-node-termination", "eks-pod-delete", "eks-pod-cpu-stress", "eks-pod-network-latency"}
     if kube.karpenter is not None:
         possible.add("api-throttle")
-    if not cfg.is_primary and (database is None or database.resident is None):
+    if cfg.role is Role.SECONDARY and (database is None or database.resident is None):
         possible.discard("aurora-writer-failover")  # a secondary's global member has no writer to fail over
     return [e for e in wanted if e in possible]
 
@@ -89,7 +89,7 @@ def build_chaos(cfg: StackConfig, stack: str, provider: pulumi.ProviderResource,
     # the component's own 5xx guard only where the region's alarms do not already stop experiments
     guard = edge.arn_suffix if edge is not None and not slo_alarm_arns else None
     failover_tags: dict[str, str] = {}
-    if not cfg.is_primary and database is not None and database.resident is not None:
+    if cfg.role is Role.SECONDARY and database is not None and database.resident is not None:
         failover_tags = {"azora:data-class": cfg.database.resident.data_class.value}
     eks = kube.eks
     experiments = ChaosExperiments("chaos", ChaosExperimentsArgs(

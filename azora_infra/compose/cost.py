@@ -63,7 +63,7 @@ def build_cost(cfg: StackConfig, stack: str, owners: OwnerProviders, alerts: Ale
         out.budgets = CostBudgets("budgets", CostBudgetsArgs(
             name_prefix=prefix, budgets=specs, notify_topic_arn=alerts.ticket_topic_arn, region=cfg.region,
             thresholds=c.thresholds), provider)
-    if not cfg.is_primary:
+    if not cfg.leads_environment:
         return out
     billing = billing_provider(cfg, owners.tags("cost"))
     if c.activate_tags:
@@ -71,7 +71,7 @@ def build_cost(cfg: StackConfig, stack: str, owners: OwnerProviders, alerts: Ale
         out.tags = CostAllocationTags("cost-tags", keys, billing)
     if c.anomaly.enabled:
         out.anomaly = CostAnomalyDetection("cost-anomaly", CostAnomalyDetectionArgs(
-            name_prefix=f"azora-{cfg.environment.value}", notify_topic_arn=alerts.ticket_topic_arn,
+            name_prefix=cfg.global_names.account_prefix, notify_topic_arn=alerts.ticket_topic_arn,
             cost_centers=sorted({*cfg.cost_centers(), *c.budgets.cost_centers}),
             threshold_usd=c.anomaly.threshold_usd), billing)
     if c.export:

@@ -113,21 +113,26 @@ def build_database(cfg: StackConfig, stack: str, provider: aws.Provider, keys: R
     if not g.enabled:
         return out
     deletion_protection = cfg.preset.deletion_protection if db.deletion_protection is None else db.deletion_protection
-    global_id: pulumi.Input[str]
-    if cfg.is_primary:
+    global_id: pulumi.Input[str] | None
+    role: GlobalRole
+    if not cfg.joins_global:
+        # a standalone stack: the same database as an ordinary regional cluster (no global cluster)
+        global_id, role = None, "none"
+    elif cfg.is_primary:
+        role = "primary"
         out.global_database = AuroraGlobalDatabase("global-database", AuroraGlobalDatabaseArgs(
             global_cluster_identifier=g.identifier, engine_version=db.engine_version,
             data_class=g.data_class.value, deletion_protection=deletion_protection,
             protect=cfg.preset.protect), provider)
         global_id = out.global_database.global_cluster_identifier
     else:
+        role = "secondary"
         out.primary_ref = primary_ref or pulumi.StackReference(
-            "database-primary", stack_name=primary_stack_name(cfg.primary_stack, cfg.organization))
+            "database-primary", stack_name=primary_stack_name(cfg.primary, cfg.organization))
         global_id = global_cluster_identifier_from(out.primary_ref)
     out.global_member = AuroraCluster("aurora", _cluster_args(
         cfg, keys, network, source_security_group_ids, g, identifier=f"azora-{stack}-global",
-        data_class=g.data_class.value, global_role="primary" if cfg.is_primary else "secondary",
-        global_cluster_identifier=global_id), provider)
+        data_class=g.data_class.value, global_role=role, global_cluster_identifier=global_id), provider)
     return out
 
 

@@ -2,6 +2,8 @@
 
 - The primary stack owns the public zone; a secondary reads its id from the primary's
   `hostedZoneId` export through a `pulumi.StackReference` (``<org>/<project>/<primaryStack>``).
+  A standalone stack (dev) has neither zone nor latency record: its certificate is validated in
+  `azora:edge.hostedZoneId` (or given as `azora:edge.certificateArn`) and clients use its host name.
 - Copy candidates for backups: `azora:backup.copyRegions` if set, else the regions of the
   project's other stacks (their `Pulumi.<stack>.yaml` files next to the program, same
   environment). The residency map then decides per data class which of them get a copy.
@@ -22,7 +24,7 @@ from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
 from ..config import StackConfig
-from ..config.backup import peer_regions
+from ..config.project import peer_regions
 from .database import RegionDatabase
 
 
@@ -30,15 +32,15 @@ from .database import RegionDatabase
 class RegionDns:
     #: the public zone (primary stack only)
     zone: PublicZone | None
-    #: the zone id: the zone's own (primary) or the primary's export (secondary)
-    zone_id: pulumi.Output[str]
+    #: the zone id: the zone's own (primary), the primary's export (secondary), None (standalone)
+    zone_id: pulumi.Output[str] | None
     #: this region's health-checked latency record (None until the load balancer is wired)
     endpoint: RegionalEndpoint | None
 
 
 def primary_stack_name(cfg: StackConfig) -> str:
     org = cfg.organization or pulumi.get_organization()
-    return f"{org}/{pulumi.get_project()}/{cfg.primary_stack}"
+    return f"{org}/{pulumi.get_project()}/{cfg.primary}"
 
 
 def copy_candidates(cfg: StackConfig, stack: str, project_dir: Path | None = None) -> tuple[str, ...]:
@@ -52,6 +54,8 @@ def build_dns(cfg: StackConfig, stack: str, provider: aws.Provider,
               alb_zone_id: pulumi.Input[str] | None = None,
               project_dir: Path | None = None) -> RegionDns:
     dns = cfg.dns
+    if not cfg.joins_global:
+        return RegionDns(zone=None, zone_id=None, endpoint=None)
     zone: PublicZone | None = None
     if cfg.is_primary:
         zone = PublicZone("dns", PublicZoneArgs(domain=dns.domain, protect=cfg.preset.protect), provider)
@@ -118,7 +122,7 @@ def build_backup(cfg: StackConfig, stack: str, provider: aws.Provider, keys: Reg
             restore_subnet_group_name=network.db_subnet_group_name if tests and network else None,
             restore_kms_key_arn=keys.data_key_arn if tests else None,
             notification_emails=b.notification_emails, policy_admins=b.policy_admins,
-            protect=cfg.preset.protect,
+            protect=cfg.preset.protect, name_prefix=cfg.global_names.regional_prefix,
         ),
         provider,
     )

@@ -20,7 +20,7 @@ from components.alerting import AlertTopics
 from components.incidents import ContactSpec, EscalationStage, IncidentResponse, IncidentResponseArgs, ResponsePlanSpec
 
 from ..config import StackConfig
-from ..config.backup import peer_regions
+from ..config.project import peer_regions
 from .dns_backup import primary_stack_name
 
 TITLES = {"page": "Azora: a page alarm fired (user-facing impact or imminent)",
@@ -36,7 +36,7 @@ def build_incidents(cfg: StackConfig, stack: str, provider: aws.Provider, alerts
                     project_dir: Path | None = None) -> IncidentResponse | None:
     """The account's Incident Manager (primary stack with `incidents.enabled` only)."""
     inc = cfg.incidents
-    if not inc.enabled or not cfg.is_primary:
+    if not inc.enabled or not cfg.leads_environment:
         return None
     chat = cfg.alerting.slack
     plans: dict[str, ResponsePlanSpec] = {
@@ -48,7 +48,7 @@ def build_incidents(cfg: StackConfig, stack: str, provider: aws.Provider, alerts
         for severity, stages in inc.escalation.items()
     }
     return IncidentResponse("incidents", IncidentResponseArgs(
-        name_prefix=f"azora-{cfg.environment.value}", regions=incident_regions(cfg, stack, project_dir),
+        name_prefix=cfg.global_names.account_prefix, regions=incident_regions(cfg, stack, project_dir),
         contacts={k: ContactSpec(name=c.name, email=c.email, sms=c.sms, voice=c.voice)
                   for k, c in inc.contacts.items()},
         plans=plans, runbook_base=cfg.observability.runbook_base_url,

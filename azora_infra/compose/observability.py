@@ -37,7 +37,7 @@ from components.prometheus import MeshMetrics, MeshMetricsArgs
 from components.slo import SloAlarms, SloAlarmsArgs, SloObjectives
 from components.telemetry import AccessLogFields, ClusterTelemetry, ClusterTelemetryArgs
 
-from ..config import StackConfig, load_project, stack_files
+from ..config import Role, StackConfig, load_project, stack_files
 from .cache_edge import cache_global_role
 from .database import RegionDatabase
 from .dns_backup import RegionDns
@@ -181,9 +181,10 @@ def global_column(cfg: StackConfig, stack: str) -> GlobalRegion:
     slos = [k for k, s in SLOS.items() if s.source == "alb" or cfg.observability.canary.enabled]
     status = [alarm_name(p, slo_alert_key(s, a.key)) for s in slos for a in BURN_RATE_ALERTS]
     graphs = [alarm_name(p, "alb-5xx-ratio"), alarm_name(p, "alb-target-p95")]
-    if not cfg.is_primary and cfg.database.global_database.enabled:
+    if cfg.role is Role.SECONDARY and cfg.database.global_database.enabled:
         graphs.append(alarm_name(p, "aurora-replication-lag", "global"))
-    remote = {ROUTE53_METRICS_REGION: [alarm_name(p, "dns-health-check")]} if cfg.dns.alarms.enabled else {}
+    health_checked = cfg.dns.alarms.enabled and cfg.joins_global
+    remote = {ROUTE53_METRICS_REGION: [alarm_name(p, "dns-health-check")]} if health_checked else {}
     return GlobalRegion(region=cfg.region, status_alarms=[*status, *graphs], graph_alarms=graphs,
                         remote_alarms=remote)
 
@@ -208,7 +209,7 @@ def _dashboards(cfg: StackConfig, stack: str, provider: aws.Provider, alarms: Re
         name=prefix(stack), region=cfg.region, alarms=alarms.specs, slos=slo.slo_specs,
         extra_alarm_arns=[*slo.composite_arns.values(), *other_alarm_arns]), provider)
     glob = None
-    if cfg.is_primary:
+    if cfg.leads_environment:
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=provider)).account_id
         glob = GlobalDashboard("dashboard-global", GlobalDashboardArgs(
             name=f"{prefix(stack)}-global", regions=global_columns(cfg, stack, project_dir), account_id=account),

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from ..config import StackConfig
 from ..config.ownership import PARTS
+from ..provider import allowed_accounts
 
 
 def slug(value: str) -> str:
@@ -56,7 +57,8 @@ def owner_providers(cfg: StackConfig, default: aws.Provider) -> OwnerProviders:
         if provider is None:
             provider = aws.Provider(
                 f"aws-{cfg.region}-{slug(owner.service)}", region=cfg.region,
-                default_tags=aws.ProviderDefaultTagsArgs(tags=tags), opts=pulumi.ResourceOptions())
+                default_tags=aws.ProviderDefaultTagsArgs(tags=tags), allowed_account_ids=allowed_accounts(cfg),
+                opts=pulumi.ResourceOptions())
             out.by_service[owner.service] = provider
         out.by_part[part] = provider
     return out
@@ -66,4 +68,5 @@ def billing_provider(cfg: StackConfig, tags: dict[str, str]) -> aws.Provider:
     """The provider for the account-wide billing APIs served from us-east-1 (Cost Explorer, Data
     Exports): no data lives there, only their definitions."""
     return aws.Provider("aws-us-east-1-billing", region="us-east-1",
-                        default_tags=aws.ProviderDefaultTagsArgs(tags=tags), opts=pulumi.ResourceOptions())
+                        default_tags=aws.ProviderDefaultTagsArgs(tags=tags), allowed_account_ids=allowed_accounts(cfg),
+                        opts=pulumi.ResourceOptions())

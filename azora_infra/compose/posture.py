@@ -31,7 +31,7 @@ def build_posture(cfg: StackConfig, stack: str, provider: aws.Provider, alerts: 
     return SecurityPosture("posture", SecurityPostureArgs(
         region=cfg.region, name_prefix=f"azora-{stack}", page_topic_arn=alerts.page_topic_arn,
         config_bucket_name=audit.archive_bucket_name, config_key_arn=audit.key_arn,
-        config_prefix=audit.config_prefix, record_global_types=cfg.is_primary, config_rules=p.config_rules,
+        config_prefix=audit.config_prefix, record_global_types=cfg.leads_environment, config_rules=p.config_rules,
         guardduty_features=g.features, manage_eks_agent=g.manage_eks_agent, page_severity=g.page_severity,
         security_hub_standards=p.security_hub_standards, access_analyzer=p.access_analyzer,
         inspector_resource_types=p.inspector, macie=p.macie, macie_bucket_names=list(personal_bucket_names),

@@ -8,7 +8,6 @@ snapshots and cross-region copies), which is checked here rather than failing at
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -98,25 +97,3 @@ class BackupConfig(ConfigModel):
                                  f"{self.max_retention_days} days (minRetentionDays/maxRetentionDays); "
                                  "AWS Backup would refuse the recovery points")
         return self
-
-
-def peer_regions(stack: str, own_region: str, project_dir: Path | None) -> tuple[str, ...]:
-    """The regions of the project's other stacks (same environment as this stack), read from the
-    `Pulumi.<stack>.yaml` files in ``project_dir``; ``()`` when there are none to read.
-
-    Used when `azora:backup.copyRegions` is unset: the other stacks own the vaults copies go to.
-    """
-    from .project import load_project, stack_files  # late: project imports the stack model
-
-    if project_dir is None or not stack_files(project_dir):
-        return ()
-    stacks = load_project(project_dir)
-    me = stacks.get(stack)
-    out: list[str] = []
-    for name, cfg in sorted(stacks.items()):
-        if name == stack or cfg.region == own_region or cfg.region in out:
-            continue
-        if me is not None and cfg.environment != me.environment:
-            continue
-        out.append(cfg.region)
-    return tuple(out)

@@ -10,14 +10,13 @@ the other regions). The rule is checked here, before anything is planned.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from components.cache_catalog import (
     DEFAULT_VERSIONS,
-    MAX_GLOBAL_SECONDARIES,
     NODE_TYPE,
     global_node_type_error,
     parameter_group_family,
@@ -26,11 +25,13 @@ from components.cache_catalog import global_datastore_region_error as _region_er
 
 from ..regions import DataClass
 from .base import ConfigModel, FieldError, check_log_retention
-from .errors import ConfigError
+from .presets import PROD_GLOBAL_DATASTORE
 from .validators import DAILY_WINDOW, MAJOR_MINOR, WEEKLY_WINDOW
 
-if TYPE_CHECKING:
-    from .stack import StackConfig
+#: the global datastore's id suffix: lowercase letters, digits and single hyphens (AWS adds a
+#: per-region prefix, e.g. ``ldgnf-``, and the whole id must stay a valid replication group name)
+_SUFFIX = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
 
 class CacheConfig(ConfigModel):
     #: ``valkey`` (default: open source, cheaper per node hour) or ``redis`` (Redis OSS)
@@ -51,8 +52,12 @@ class CacheConfig(ConfigModel):
     maintenance_window: str = "sun:03:00-sun:04:00"
     #: the `azora:data-class` of what is cached; ``personal`` caches stay regional
     data_class: DataClass = DataClass.CONFIDENTIAL
-    #: join the primary stack's global datastore (the primary creates it, secondaries join)
+    #: join the primary stack's global datastore (the primary creates it, secondaries join);
+    #: always false in a standalone stack
     global_datastore: bool = True
+    #: the global datastore's id suffix (the primary creates ``<aws prefix>-<suffix>``). Default: the
+    #: environment's (`presets.global_names`: ``azora-cache`` in prod, ``azora-<env>-cache`` elsewhere)
+    global_datastore_suffix: str = PROD_GLOBAL_DATASTORE
     #: slow-log / engine-log retention (days); unset: the environment preset
     log_retention_days: int | None = None
 
@@ -61,6 +66,14 @@ class CacheConfig(ConfigModel):
     def _node_type(cls, v: str) -> str:
         if not NODE_TYPE.match(v):
             raise ValueError(f"{v} is not an ElastiCache node type (e.g. cache.r7g.large)")
+        return v
+
+    @field_validator("global_datastore_suffix")
+    @classmethod
+    def _suffix(cls, v: str) -> str:
+        if not _SUFFIX.match(v) or len(v) > 34:
+            raise ValueError(f"{v!r} is not a global datastore suffix (lowercase letters, digits, single '-', "
+                             "<= 34 characters)")
         return v
 
     @field_validator("engine_version")
@@ -132,51 +145,6 @@ def global_datastore_region_error(region: str) -> str | None:
     if reason is None:
         return None
     return f"{reason}; set azora:cache.globalDatastore: false for this stack (a regional cache)"
-
-
-def check_global_datastore(stacks: Mapping[str, StackConfig]) -> None:
-    """Project-wide rules of the global datastore, checked across the stack files:
-
-    - every member's region supports global datastores;
-    - if a secondary joins, the primary stack has `globalDatastore` on (it creates the group);
-    - at most two secondary regions (AWS's limit);
-    - engine, version, node type and shard count of a secondary equal the primary's (AWS
-      inherits them; a differing value in a secondary's file would be silently ignored).
-
-    Raises `ConfigError` naming the stack file and field.
-    """
-    members = [(name, cfg) for name, cfg in sorted(stacks.items()) if cfg.cache.global_datastore]
-    for name, cfg in members:
-        reason = global_datastore_region_error(cfg.region)
-        if reason:
-            raise ConfigError(f"Pulumi.{name}.yaml", "azora:cache.globalDatastore", reason)
-    primary = next(((n, c) for n, c in members if c.is_primary), None)
-    secondaries = [(n, c) for n, c in members if not c.is_primary]
-    if secondaries and primary is None:
-        name = secondaries[0][0]
-        raise ConfigError(f"Pulumi.{name}.yaml", "azora:cache.globalDatastore",
-                          "the primary stack has no global datastore to join (set "
-                          "azora:cache.globalDatastore: true in the primary stack, or false here)")
-    if len(secondaries) > MAX_GLOBAL_SECONDARIES:
-        extra = secondaries[MAX_GLOBAL_SECONDARIES][0]
-        first = ", ".join(n for n, _ in secondaries[:MAX_GLOBAL_SECONDARIES])
-        raise ConfigError(
-            f"Pulumi.{extra}.yaml", "azora:cache.globalDatastore",
-            f"a global datastore has at most {MAX_GLOBAL_SECONDARIES} secondary regions "
-            f"(already: {first}); set globalDatastore: false here")
-    if primary is not None:
-        p = primary[1].cache
-        for name, cfg in secondaries:
-            c = cfg.cache
-            pairs: tuple[tuple[str, object, object], ...] = (
-                ("engine", c.engine, p.engine), ("engineVersion", c.version, p.version),
-                ("nodeType", c.node_type, p.node_type), ("shards", c.shards, p.shards))
-            for field, mine, theirs in pairs:
-                if mine != theirs:
-                    raise ConfigError(
-                        f"Pulumi.{name}.yaml", f"azora:cache.{field}",
-                        f"{mine} differs from the primary stack's {theirs}: a global datastore "
-                        "member inherits it from the primary (change it there)")
 
 
 def _minutes(hhmm: str) -> int:

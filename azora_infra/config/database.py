@@ -24,6 +24,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..regions import DataClass
 from .base import ConfigModel, FieldError, check_log_retention
+from .presets import PROD_GLOBAL_CLUSTER
 from .validators import DAILY_WINDOW, MAJOR_MINOR, WEEKLY_WINDOW
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
@@ -143,8 +144,9 @@ class ClusterConfig(ConfigModel):
 class GlobalDatabaseConfig(ClusterConfig):
     """The Aurora global database (primary cluster in the primary stack, secondaries elsewhere)."""
 
-    #: the global cluster identifier (the primary creates it; secondaries join it)
-    identifier: str = "azora-global"
+    #: the global cluster identifier (the primary creates it; secondaries join it). Default: the
+    #: environment's (`presets.global_names`: ``azora-global`` in prod, ``azora-<env>-global`` elsewhere)
+    identifier: str = PROD_GLOBAL_CLUSTER
     #: what the global database holds; it replicates to every region, so never ``personal``
     data_class: DataClass = DataClass.INTERNAL
 
@@ -264,7 +266,9 @@ class DatabaseConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _clusters(self) -> DatabaseConfig:
-        self.global_database.check("database.globalDatabase", global_member=True)
+        # whether the global database joins a global cluster depends on the stack's role: the
+        # stack model checks its instance classes for that (StackConfig._role)
+        self.global_database.check("database.globalDatabase", global_member=False)
         self.resident.check("database.resident", global_member=False)
         return self
 

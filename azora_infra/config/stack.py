@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,7 +28,7 @@ from .network import NetworkConfig
 from .observability import ObservabilityConfig
 from .ownership import OwnerConfig, OwnershipConfig
 from .posture import PostureConfig
-from .presets import PRESETS, Environment, Preset
+from .presets import PRESETS, Environment, GlobalNames, Preset, apply_defaults, global_names
 from .services import ServiceConfig, check_service_name
 from .tags import TagsConfig
 from .validators import quantity
@@ -35,6 +37,13 @@ from .validators import quantity
 class Role(str, Enum):
     PRIMARY = "primary"  # owns the global resources (Aurora global cluster, cache global datastore, zone)
     SECONDARY = "secondary"  # joins them through a StackReference to the primary stack
+    #: the only stack of its environment (dev): owns the environment's account-wide parts like a
+    #: primary, and no global resources (nothing to replicate to)
+    STANDALONE = "standalone"
+
+
+#: what a standalone stack gets whatever its environment (it has no global datastore to join)
+STANDALONE_DEFAULTS: Mapping[str, Any] = {"cache.globalDatastore": False}
 
 
 class StackConfig(ConfigModel):
@@ -42,10 +51,15 @@ class StackConfig(ConfigModel):
     region: str
     environment: Environment = Environment.PROD
     role: Role
-    #: the name of the stack that is primary (e.g. "africa"); a secondary reads its outputs
-    primary_stack: str = Field(min_length=1)
+    #: the name of its environment's primary stack (e.g. "africa"); a secondary reads its outputs.
+    #: Required for a primary (its own name) and a secondary; a standalone stack has none
+    primary_stack: str | None = Field(default=None, min_length=1)
     #: fully qualified stack references use this org; unset: the current organization
     organization: str | None = None
+    #: the AWS account the stack deploys to (12 digits). Set: the providers refuse any other account
+    #: (`allowed_account_ids`), and `azora-infra validate` checks what two environments sharing an
+    #: account would collide on. Unset: each environment is assumed to have its own account
+    account_id: str | None = None
     network: NetworkConfig
     tags: TagsConfig
     kms: KmsConfig = Field(default_factory=KmsConfig)
@@ -71,6 +85,21 @@ class StackConfig(ConfigModel):
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_defaults(cls, data: Any) -> Any:
+        """Fill in the environment preset's settings (and a standalone stack's) the file leaves out."""
+        if not isinstance(data, Mapping):
+            return data
+        try:
+            environment = Environment(data.get("environment", Environment.PROD))
+        except (ValueError, TypeError):
+            return data  # the field's own validation reports it
+        preset, role = PRESETS[environment], data.get("role")
+        standalone = getattr(role, "value", role) == Role.STANDALONE.value
+        out = apply_defaults(data, STANDALONE_DEFAULTS if standalone else preset.global_member_defaults)
+        return apply_defaults(out, preset.defaults)
+
     @field_validator("region")
     @classmethod
     def _known_region(cls, v: str) -> str:
@@ -78,6 +107,13 @@ class StackConfig(ConfigModel):
             regions.data_region(v, "be a stack's region")
         except regions.UnknownRegionError as err:
             raise ValueError(err.args[0]) from None
+        return v
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, v: str | None) -> str | None:
+        if v is not None and not (len(v) == 12 and v.isascii() and v.isdigit()):
+            raise ValueError(f"{v!r} is not an AWS account id (12 digits)")
         return v
 
     @field_validator("pager_url")
@@ -99,6 +135,23 @@ class StackConfig(ConfigModel):
                              "`pulumi config set --secret azora:pagerUrl <events URL>`")
         if self.pager_url and not self.alerting.uses_pager:
             raise FieldError("pagerUrl", "is set but no azora:alerting severity names a pager")
+        return self
+
+    @model_validator(mode="after")
+    def _role(self) -> StackConfig:
+        """Who the stack follows, and the global resources only stacks with a partner join."""
+        if self.role is Role.STANDALONE:
+            if self.primary_stack is not None:
+                raise FieldError("primaryStack", "a standalone stack has no primary: remove the setting (or make the "
+                                 "stack a primary or secondary)")
+            if self.cache.global_datastore:
+                raise FieldError("cache.globalDatastore", "a standalone stack joins no global datastore (it has no "
+                                 "other region to replicate to): set it to false, or make the stack a primary")
+        elif self.primary_stack is None:
+            raise FieldError("primaryStack", f"is required for a {self.role.value} stack: the name of its "
+                             "environment's primary stack (a primary names itself)")
+        if self.joins_global:
+            self.database.global_database.check("database.globalDatabase", global_member=True)
         return self
 
     @model_validator(mode="after")
@@ -154,10 +207,10 @@ class StackConfig(ConfigModel):
         if self.observability.prometheus.enabled and not self.eks.enabled:
             raise FieldError("observability.prometheus.enabled", "needs azora:eks.enabled (it scrapes the mesh)")
         inc = self.incidents
-        if inc.enabled and self.is_primary and ("page" not in inc.escalation or not inc.contacts):
-            raise FieldError("incidents", "the primary stack creates Incident Manager: it needs contacts and an "
-                             "escalation for page (page alarms open incidents)")
-        if not self.is_primary and inc.defines_people:
+        if inc.enabled and self.leads_environment and ("page" not in inc.escalation or not inc.contacts):
+            raise FieldError("incidents", f"the {self.role.value} stack creates Incident Manager: it needs contacts "
+                             "and an escalation for page (page alarms open incidents)")
+        if not self.leads_environment and inc.defines_people:
             raise FieldError("incidents", "contacts and escalation belong in the primary stack's file (Incident "
                              "Manager is one per account); a secondary only sets enabled")
         return self
@@ -265,6 +318,34 @@ class StackConfig(ConfigModel):
     @property
     def is_primary(self) -> bool:
         return self.role is Role.PRIMARY
+
+    @property
+    def joins_global(self) -> bool:
+        """A primary or a secondary: part of its environment's global cluster, datastore and zone."""
+        return self.role is not Role.STANDALONE
+
+    @property
+    def leads_environment(self) -> bool:
+        """The stack that builds its environment's account-wide parts (Incident Manager, cost-allocation
+        tags and anomaly monitors, global service events, the global dashboard): the primary, or
+        the standalone stack."""
+        return self.role in (Role.PRIMARY, Role.STANDALONE)
+
+    @property
+    def primary(self) -> str:
+        """The environment's primary stack (a secondary reads its outputs by StackReference)."""
+        if self.primary_stack is None:
+            raise ValueError(f"a {self.role.value} stack has no primary stack")
+        return self.primary_stack
+
+    @property
+    def global_names(self) -> GlobalNames:
+        """The names of the environment's global resources, as this stack's file sets them (defaults:
+        `presets.global_names`)."""
+        derived = global_names(self.environment)
+        return GlobalNames(global_cluster=self.database.global_database.identifier,
+                           global_datastore=self.cache.global_datastore_suffix, zone=self.dns.domain,
+                           account_prefix=derived.account_prefix, regional_prefix=derived.regional_prefix)
 
     @property
     def nat_per_az(self) -> bool:

@@ -11,6 +11,9 @@ from .props import Res, as_list, dig
 from .residency import PERSONAL, plan_data_classes
 from .rules import Stack, peek, prop_rule, resource_rule, stack_rule
 
+#: the one-region development environment (merged `azora:environment`): no other region to copy to
+DEV = "dev"
+
 prop_rule("backup-vault-cmk", (T.BACKUP_VAULT,), lambda r: r.present("kmsKeyArn"))
 
 
@@ -64,8 +67,8 @@ def copy_actions(stack: Stack, _cfg: Mapping[str, Any]) -> Iterator[tuple[Res, s
             yield plan, ("cannot tell the plan's data class: tag the plan (or its selection's selectionTags) with "
                          "azora:data-class so copy and residency rules can apply")
             continue
-        if PERSONAL in classes:
-            continue
+        if PERSONAL in classes or plan.environment == DEV:
+            continue  # personal copies are residency's business; dev is one region: nowhere to copy to
         if not any(as_list(dig(rule, "copyActions")) for rule in as_list(peek(plan, "rules"))):
             yield plan, ("non-personal backups are not copied out of the region: add copyActions with "
                          "destinationVaultArn = a vault in another region")

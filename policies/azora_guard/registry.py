@@ -170,7 +170,8 @@ _r("backup-continuous", "backup", M, MEDIUM,
    "Every backup plan has a rule with enableContinuousBackup=true (point-in-time restore to 1 s, 35 days).",
    "set enableContinuousBackup=true on one rule (lifecycle.deleteAfter <= 35)")
 _r("backup-copy-actions", "backup", M, MEDIUM,
-   "Backup plans for non-personal data classes copy recovery points to another region (copyActions).",
+   "Backup plans for non-personal data classes copy recovery points to another region (copyActions); not in "
+   "dev (merged azora:environment dev: one region, no other vault).",
    "add copyActions with destinationVaultArn = a vault in another region", kind="stack")
 _r("route53-routing-health-check", "route53", M, HIGH,
    "Route53 records with a latency, failover or weighted routing policy carry a healthCheckId.",
