@@ -94,7 +94,7 @@ def test_main_previews_with_oidc_and_deploys_primary_first_behind_approval() -> 
     assert "role-to-assume" in creds["with"] and "aws-access-key-id" not in creds["with"]
     [pulumi] = [s for s in preview["steps"] if str(s.get("uses", "")).startswith("pulumi/actions")]
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policies"
-    assert {i["stack"] for i in preview["strategy"]["matrix"]["include"]} == {"africa", "europe", "asia"}
+    assert {"africa", "europe", "asia"} <= {i["stack"] for i in preview["strategy"]["matrix"]["include"]}
     primary, secondaries = jobs["deploy-primary"], jobs["deploy-secondaries"]
     for job in (primary, secondaries):
         assert job["environment"] == "prod"
@@ -102,6 +102,28 @@ def test_main_previews_with_oidc_and_deploys_primary_first_behind_approval() -> 
     assert "deploy-primary" in secondaries["needs"]
     assert "africa" in json.dumps(primary) and {i["stack"] for i in secondaries["strategy"]["matrix"]["include"]} == {
         "europe", "asia"}
+
+
+def test_staging_is_deployed_and_load_tested_before_the_prod_approval() -> None:
+    """D13.4/D13.5/D17.5: staging (primary first) is deployed and load tested on every push to main,
+    and the prod deploys (behind approval) need that load test to have passed."""
+    jobs = _load("main.yml")["jobs"]
+    previewed = {i["stack"] for i in jobs["preview"]["strategy"]["matrix"]["include"]}
+    assert previewed == {"africa", "europe", "asia", "staging-africa", "staging-europe", "staging-asia"}
+    s_primary, s_secondaries, load = (jobs["deploy-staging-primary"], jobs["deploy-staging-secondaries"],
+                                      jobs["load-test-staging"])
+    for job in (s_primary, s_secondaries, load):
+        assert job["environment"] == "staging"
+    assert {"checks", "preview"} <= set(s_primary["needs"])
+    assert "deploy-staging-primary" in s_secondaries["needs"]
+    assert {i["stack"] for i in s_secondaries["strategy"]["matrix"]["include"]} == {"staging-europe", "staging-asia"}
+    [up] = [st for st in s_primary["steps"] if str(st.get("uses", "")).startswith("pulumi/actions")]
+    assert up["with"]["command"] == "up" and up["with"]["stack-name"].endswith("/staging-africa")
+    assert {"deploy-staging-primary", "deploy-staging-secondaries"} <= set(load["needs"])
+    script = _runs(load)
+    assert "azora-infra load-test --stack staging-africa" in script and "aws eks update-kubeconfig" in script
+    for prod in (jobs["deploy-primary"], jobs["deploy-secondaries"]):
+        assert "load-test-staging" in prod["needs"] and prod["environment"] == "prod"
 
 
 def _audit(*vulns: tuple[str, list[str]]) -> dict[str, Any]:
