@@ -24,11 +24,7 @@ from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
 from ..config import StackConfig
-
-
-def primary_stack_name(cfg: StackConfig) -> str:
-    org = cfg.organization or pulumi.get_organization()
-    return f"{org}/{pulumi.get_project()}/{cfg.primary}"
+from .references import primary_stack_name
 
 
 def cache_global_role(cfg: StackConfig) -> str:

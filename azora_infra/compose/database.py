@@ -29,13 +29,13 @@ from components.aurora import (
     GlobalRole,
     ReaderAutoscaling,
     global_cluster_identifier_from,
-    primary_stack_name,
 )
 from components.kms import RegionKeys
 from components.network import RegionalNetwork
 
 from ..config import StackConfig
 from ..config.database import ClusterConfig, InstanceRole
+from .references import primary_stack_name
 
 
 @dataclass
@@ -128,7 +128,7 @@ def build_database(cfg: StackConfig, stack: str, provider: aws.Provider, keys: R
     else:
         role = "secondary"
         out.primary_ref = primary_ref or pulumi.StackReference(
-            "database-primary", stack_name=primary_stack_name(cfg.primary, cfg.organization))
+            "database-primary", stack_name=primary_stack_name(cfg))
         global_id = global_cluster_identifier_from(out.primary_ref)
     out.global_member = AuroraCluster("aurora", _cluster_args(
         cfg, keys, network, source_security_group_ids, g, identifier=f"azora-{stack}-global",

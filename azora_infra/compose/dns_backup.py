@@ -26,6 +26,7 @@ from components.network import RegionalNetwork
 from ..config import StackConfig
 from ..config.project import peer_regions
 from .database import RegionDatabase
+from .references import primary_stack_name
 
 
 @dataclass
@@ -36,11 +37,6 @@ class RegionDns:
     zone_id: pulumi.Output[str] | None
     #: this region's health-checked latency record (None until the load balancer is wired)
     endpoint: RegionalEndpoint | None
-
-
-def primary_stack_name(cfg: StackConfig) -> str:
-    org = cfg.organization or pulumi.get_organization()
-    return f"{org}/{pulumi.get_project()}/{cfg.primary}"
 
 
 def copy_candidates(cfg: StackConfig, stack: str, project_dir: Path | None = None) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from components.incidents import ContactSpec, EscalationStage, IncidentResponse,
 
 from ..config import StackConfig
 from ..config.project import peer_regions
-from .dns_backup import primary_stack_name
+from .references import primary_stack_name
 
 TITLES = {"page": "Azora: a page alarm fired (user-facing impact or imminent)",
           "ticket": "Azora: a ticket alarm fired (degradation, no user impact yet)"}
