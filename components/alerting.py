@@ -147,9 +147,14 @@ def topic_policy(topic_arn: str, account: str, region: str, publishers: Sequence
         statements.append({"Sid": f"Publish{name.capitalize()}", "Effect": "Allow",
                            "Principal": {"Service": p.principal}, "Action": "sns:Publish",
                            "Resource": topic_arn, "Condition": _source(p, region, account)})
-    statements.append({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-                       "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    statements.append(deny_insecure_publish(topic_arn))
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def deny_insecure_publish(topic_arn: str) -> dict[str, object]:
+    """The topic-policy statement every Azora topic carries: no publishing over plain HTTP."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+            "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 class AlertTopics(AzoraComponent):

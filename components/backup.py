@@ -50,6 +50,7 @@ from azora_infra import regions
 from azora_infra.regions import DataClass
 from azora_infra.tags import DATA_CLASS
 
+from .alerting import deny_insecure_publish
 from .base import AzoraComponent
 
 #: AWS Backup vault events that still notify (BACKUP_JOB_FAILED / RESTORE_JOB_FAILED are
@@ -241,8 +242,7 @@ def topic_policy(topic_arn: str, account_id: str, vault_arn_: str) -> str:
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                        "ArnEquals": {"aws:SourceArn": vault_arn_}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_publish(topic_arn),
     ]})
 
 

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .alarm_catalog import runbook_path
+from .alerting import deny_insecure_publish
 from .base import AzoraComponent
 from .kms import POLICY_OWNER_ACTIONS
 
@@ -163,8 +164,7 @@ def alarm_topic_policy(topic_arn: str, account_id: str) -> str:
          "Condition": {"StringEquals": {"aws:SourceAccount": account_id},
                        "ArnLike": {"aws:SourceArn":
                                    f"arn:aws:cloudwatch:{ROUTE53_METRICS_REGION}:{account_id}:alarm:*"}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_publish(topic_arn),
     ]})
 
 
