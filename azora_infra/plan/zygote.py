@@ -21,15 +21,14 @@ import atexit
 import contextlib
 import ctypes
 import os
-import shutil
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from .. import children
 from .preload import preload
+from .runner import _on_signal
 from .runner import main as run_planner
 from .session import _reason
 
@@ -80,19 +79,6 @@ def _plan_in_fork(args: argparse.Namespace, stack: str, keep_fd: int, lock_fds: 
         reason = _reason(children.read_tail(folder / "stderr.log"), code)
         (folder / "error.txt").write_text(f"{reason}\n", encoding="utf-8")
     return code
-
-
-def _on_signal(remove_if_orphaned: Path | None) -> None:
-    parent = os.getppid()
-
-    def handler(signum: int, _frame: Any) -> None:
-        children.reap_children()
-        if remove_if_orphaned is not None and os.getppid() != parent:
-            shutil.rmtree(remove_if_orphaned, ignore_errors=True)
-        os._exit(128 + signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
