@@ -15,10 +15,10 @@ named after the owner's service: so a service has exactly one owner (one team, o
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import model_validator
 
 from .base import ConfigModel, FieldError
-from .tags import check_customer, check_tag_value
+from .tags import OwnerTags
 
 #: the platform parts an owner can be given, and what each covers
 PARTS: dict[str, str] = {
@@ -38,22 +38,8 @@ PARTS: dict[str, str] = {
 }
 
 
-class OwnerConfig(ConfigModel):
-    team: str = Field(min_length=1, max_length=256)
-    service: str = Field(min_length=1, max_length=256)
-    cost_center: str = Field(min_length=1, max_length=256)
-    #: the customer this part is dedicated to (tag azora:customer); unset: shared
-    customer: str | None = None
-
-    @field_validator("team", "service", "cost_center")
-    @classmethod
-    def _value(cls, v: str) -> str:
-        return check_tag_value(v)
-
-    @field_validator("customer")
-    @classmethod
-    def _customer(cls, v: str | None) -> str | None:
-        return check_customer(v)
+class OwnerConfig(OwnerTags):
+    """One part's owner (`azora:ownership.<part>`)."""
 
     @property
     def identity(self) -> tuple[str, str, str | None]:

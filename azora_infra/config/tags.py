@@ -29,14 +29,16 @@ def check_customer(v: str | None) -> str | None:
     return v
 
 
-class TagsConfig(ConfigModel):
+class OwnerTags(ConfigModel):
+    """Who owns and pays for something: the cost-allocation tags team, service, cost center and
+    (for a part dedicated to one customer) customer. The stack's `azora:tags` and each part's
+    `azora:ownership` entry are both this."""
+
     team: str = Field(min_length=1, max_length=256)
     service: str = Field(min_length=1, max_length=256)
     cost_center: str = Field(min_length=1, max_length=256)
-    #: the customer a stack is dedicated to (tag azora:customer on every resource); unset: shared
+    #: the customer this is dedicated to (tag azora:customer); unset: shared
     customer: str | None = None
-    #: further tags added to every resource
-    extra: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("team", "service", "cost_center")
     @classmethod
@@ -47,6 +49,13 @@ class TagsConfig(ConfigModel):
     @classmethod
     def _customer(cls, v: str | None) -> str | None:
         return check_customer(v)
+
+
+class TagsConfig(OwnerTags):
+    """The stack's owner (tags on every resource a part's `azora:ownership` does not override)."""
+
+    #: further tags added to every resource
+    extra: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("extra")
     @classmethod
