@@ -1,15 +1,21 @@
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from azora_infra.plan.remote import SERVER_ENV, PlanServer
+
+if TYPE_CHECKING:
+    from azora_infra.plan import PlanSession
 
 # Plans and checks never reach AWS: make boto3/moto and any stray SDK call fail fast offline.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -18,78 +24,88 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
 os.environ.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
 
 REPO_STACKS = ("africa", "europe", "asia")
-#: the repo's other environments: planned lazily, once per test session, by the first test that asks
+#: the repo's other environments (planned in the background after the prod stacks)
 ENV_STACKS = ("staging-africa", "staging-europe", "staging-asia", "dev")
 _PLANS_ENV = "AZORA_TEST_PLANS_DIR"
-#: the planning-session directory shared by every worker for the lazy plans (inside the plans dir)
+#: the planning-session directory shared by every worker (inside the plans dir)
 _LAZY = "lazy"
 #: the plans directory this process created (removed at the end of the session)
 _created: list[Path] = []
+#: the planner server this process started (stopped at the end of the session)
+_servers: list[PlanServer] = []
+#: the background planning of the repo's stacks (stopped at the end of the session)
+_background: list[tuple[PlanSession, ThreadPoolExecutor]] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Plan the repo's three stacks once per test session (in parallel, in one planning session so
-    the secondaries share one plan of africa), before xdist workers start, so every test that reads
-    a real plan reads the same files instead of re-planning."""
+    """Before xdist workers start: start the planner server (unless ``AZORA_PLAN_SERVER`` is set,
+    e.g. empty to plan every stack in a fresh interpreter), and start planning the repo's stacks in
+    the background, in the planning session every worker's `repo_plan` shares (its flock makes
+    each stack, and the primary a secondary references, planned once per test session), so the
+    workers collect and run tests meanwhile and a test that reads a real plan waits only for it."""
     if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(_PLANS_ENV):
         return
-    from azora_infra.plan import DEFAULT_PROGRAM, PlanSession
-
     out = Path(tempfile.mkdtemp(prefix="azora-test-plans-"))
     (out / _LAZY).mkdir()
-
-    with PlanSession.open(DEFAULT_PROGRAM) as session:
-        def plan(stack: str) -> None:
-            try:
-                doc: Any = session.plan(stack)
-            except Exception as err:
-                doc = {"error": str(err)}
-            (out / f"{stack}.json").write_text(json.dumps(doc), encoding="utf-8")
-
-        _created.append(out)
-        session.fork_planners(REPO_STACKS)  # one set of SDK imports for the three planners
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            list(pool.map(plan, REPO_STACKS))
+    _created.append(out)
+    if sys.platform.startswith("linux") and os.environ.get(SERVER_ENV) is None:
+        # one planner server for the whole run: every planner of every test (and of every CLI it
+        # starts) forks from one set of SDK imports; tests of the fresh-interpreter path unset it
+        server = PlanServer.start()
+        _servers.append(server)
+        os.environ[SERVER_ENV] = server.address
     os.environ[_PLANS_ENV] = str(out)
+    session = _shared_session(out)
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="azora-test-plans")
+    for stack in REPO_STACKS + ENV_STACKS:  # prod first: most tests read those
+        pool.submit(_plan_quietly, session, stack)
+    _background.append((session, pool))
+
+
+def _shared_session(out: Path) -> PlanSession:
+    from azora_infra.plan import DEFAULT_PROGRAM, PlanSession
+
+    return PlanSession(DEFAULT_PROGRAM.resolve(), out / _LAZY, timeout=600, owner=False)
+
+
+def _plan_quietly(session: PlanSession, stack: str) -> None:
+    """Plan `stack` ahead of the tests; a failure is written down and reported by `repo_plan`."""
+    with contextlib.suppress(Exception):
+        session.plan(stack)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the plans directory (only the process that created it does; xdist workers inherit it)."""
+    """Stop the background planning and the server, remove the plans directory (only the process
+    that created them does; xdist workers inherit the variables)."""
+    while _background:
+        session, pool = _background.pop()
+        session.close()
+        pool.shutdown(wait=True, cancel_futures=True)
     while _created:
         shutil.rmtree(_created.pop(), ignore_errors=True)
         os.environ.pop(_PLANS_ENV, None)
+    while _servers:
+        _servers.pop().close()
+        os.environ.pop(SERVER_ENV, None)
 
 
 @pytest.fixture(scope="session")
 def repo_plan() -> Iterator[Callable[[str], dict[str, Any]]]:
-    """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository.
+    """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository (of
+    `REPO_STACKS` or `ENV_STACKS`), planned once per test session in the shared planning session:
+    waits while the background planning (or another worker) plans it."""
+    from azora_infra.plan import PlanError
 
-    The prod stacks were planned before the session started; a stack of `ENV_STACKS` is planned the
-    first time a test asks for it, in one planning session shared by every xdist worker (its flock
-    makes each stack, and the primary a secondary references, planned once per test session)."""
-    from azora_infra.plan import DEFAULT_PROGRAM, PlanError, PlanSession
-
-    root = Path(os.environ[_PLANS_ENV])
+    session = _shared_session(Path(os.environ[_PLANS_ENV]))
     cache: dict[str, dict[str, Any]] = {}
-    lazy: list[PlanSession] = []
 
     def get(stack: str) -> dict[str, Any]:
         if stack not in cache:
-            path = root / f"{stack}.json"
-            if stack in ENV_STACKS:
-                if not lazy:
-                    lazy.append(PlanSession(DEFAULT_PROGRAM.resolve(), root / _LAZY, timeout=600, owner=False))
-                try:
-                    doc: dict[str, Any] = lazy[0].plan(stack)
-                except PlanError as err:
-                    doc = {"error": str(err)}
-            else:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-            if "error" in doc:
-                pytest.fail(f"planning stack {stack} failed: {doc['error']}")
-            cache[stack] = doc
+            try:
+                cache[stack] = session.plan(stack)
+            except PlanError as err:
+                pytest.fail(f"planning stack {stack} failed: {err}")
         return cache[stack]
 
     yield get
-    for session in lazy:
-        session.close()
+    session.close()

@@ -260,7 +260,7 @@ def test_planning_timeout_is_an_option_and_stops_everything(tmp_path: Path, case
 
     def plan() -> None:
         try:
-            run_plan("sec", program, timeout=20)
+            run_plan("sec", program, timeout=10)
         except BaseException as err:
             outcome.append(err)
 
@@ -268,14 +268,14 @@ def test_planning_timeout_is_an_option_and_stops_everything(tmp_path: Path, case
     started = time.monotonic()
     worker.start()
     try:
-        ready, _, _ = select.select([fd], [], [], 20)
+        ready, _, _ = select.select([fd], [], [], 10)
         assert ready, "the primary's program did not start within the timeout (machine too slow?)"
     finally:
         os.close(fd)
         worker.join(60)
     assert not worker.is_alive()
-    assert [str(e) for e in outcome] == ["planning stack sec took longer than 20 s"]
-    assert time.monotonic() - started < 50
+    assert [str(e) for e in outcome] == ["planning stack sec took longer than 10 s"]
+    assert time.monotonic() - started < 40
     assert _gone(int((case["notes"] / "sleep.pid").read_text()), 10)
     for bad in ("0", "-1", "nan", "inf"):
         assert cli_main(["plan", "--stack", "sec", "--program", str(program), "--timeout", bad]) == 2

@@ -32,7 +32,7 @@ def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
 
 @pytest.mark.parametrize(("mode", "timeouts", "message"), [
     ("crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
-    ("silent", {"start": 5.0}, r"policy pack did not start within 5 s \(no port on stdout\): starting up"),
+    ("silent", {"start": 3.0}, r"policy pack did not start within 3 s \(no port on stdout\): starting up"),
     ("garbage", {}, r"policy pack printed 'hello from the pack' instead of its port"),
 ])
 def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> None:

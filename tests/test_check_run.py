@@ -228,6 +228,7 @@ def test_analyze_stack_of_10k_resources_fits_the_message_limits(sess: CheckSessi
 def test_run_check_reuses_one_process(plan: dict[str, Any]) -> None:
     from azora_infra.check import run as run_module
 
+    shutdown()  # packs other tests of this worker left running
     try:
         first = run_check(plan, BASIC)
         [sess] = run_module._POOL.values()

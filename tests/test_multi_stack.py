@@ -17,6 +17,7 @@ import pytest
 from azora_infra.cli import main as cli_main
 from azora_infra.config.project import environment_stacks
 from azora_infra.plan import PlanError, PlanSession, plan_stacks, run_plan
+from azora_infra.plan.remote import SERVER_ENV
 from azora_infra.plan.session import WORKDIR_PREFIX
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -33,6 +34,12 @@ def referencing(tmp_path: Path) -> Path:
         if stack_file.name != "Pulumi.yaml":
             stack_file.write_text(stack_file.read_text() + f"  referencing:runLog: {tmp_path / 'runs.log'}\n")
     return program
+
+
+@pytest.fixture()
+def no_plan_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No planner server (as when a user runs azora-infra): several stacks fork from a zygote."""
+    monkeypatch.setenv(SERVER_ENV, "")
 
 
 def _log(program: Path) -> list[tuple[str, int]]:
@@ -76,7 +83,8 @@ def _comparable(plan: dict[str, Any]) -> str:
                       sort_keys=True)
 
 
-def test_plans_equal_planning_each_alone_and_the_primary_is_planned_once(referencing: Path) -> None:
+def test_plans_equal_planning_each_alone_and_the_primary_is_planned_once(referencing: Path,
+                                                                       no_plan_server: None) -> None:
     plans = plan_stacks(["second-a", "second-b", "primary"], referencing)
     assert list(plans) == ["second-a", "second-b", "primary"]  # the order asked for
     assert _runs(referencing) == ["primary", "second-a", "second-b"]  # primary once, though both reference it
@@ -89,11 +97,16 @@ def test_plans_equal_planning_each_alone_and_the_primary_is_planned_once(referen
     assert not _session_dirs() and not _processes_of(referencing)  # nothing left behind
 
 
-def test_the_zygote_is_used_only_where_it_helps(referencing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One stack, an attached session or ``AZORA_PLAN_FORK=0``: no zygote (each stack planned in a
-    fresh interpreter, which `run_plan` above shows gives the same plans)."""
+def test_the_zygote_is_used_only_where_it_helps(referencing: Path, monkeypatch: pytest.MonkeyPatch,
+                                                no_plan_server: None) -> None:
+    """One stack, an attached session, ``AZORA_PLAN_FORK=0`` or a planner server: no zygote (each
+    stack planned in a fresh interpreter, or forked by the server, which `run_plan` above and
+    tests/test_plan_server.py show give the same plans)."""
     with PlanSession.open(referencing) as session:
         assert not session.fork_planners(["primary"])
+        monkeypatch.setenv(SERVER_ENV, "/nonexistent/socket")
+        assert not session.fork_planners(["primary", "second-a"])
+        monkeypatch.setenv(SERVER_ENV, "")
         monkeypatch.setenv("AZORA_PLAN_FORK", "0")
         assert not session.fork_planners(["primary", "second-a"])
         assert not list((Path(session.workdir) / "stacks").glob("*/lock"))
@@ -103,7 +116,7 @@ def test_the_zygote_is_used_only_where_it_helps(referencing: Path, monkeypatch: 
     assert not (referencing.parent / "runs.log").exists()
 
 
-def test_a_timeout_stops_the_zygote_and_its_planners(referencing: Path) -> None:
+def test_a_timeout_stops_the_zygote_and_its_planners(referencing: Path, no_plan_server: None) -> None:
     with pytest.raises(PlanError,
                        match=r"^stack (primary|second-a|second-b): planning stack \S+ took longer than 0.5 s$"):
         plan_stacks(["primary", "second-a", "second-b"], referencing, timeout=0.5)

@@ -38,6 +38,7 @@ from typing import Any
 from .. import children
 from ..config.loader import StackNameError, check_stack_name
 from .project import ProgramError
+from .remote import SERVER_ENV, RemotePlanner, start_planner
 
 #: upper bound for planning one stack (and the stacks it references), in seconds; `--timeout`
 DEFAULT_TIMEOUT = 300.0
@@ -88,7 +89,7 @@ class PlanSession:
         self.chain = tuple(chain)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._running: set[children.Child] = set()
+        self._running: set[children.Child | RemotePlanner] = set()
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -170,8 +171,8 @@ class PlanSession:
         False when not started (`plan()` then starts a planner per stack, as always), also when
         ``AZORA_PLAN_FORK=0``."""
         names = list(dict.fromkeys(stacks))
-        if os.environ.get(NO_FORK_ENV) == "0":
-            return False
+        if os.environ.get(NO_FORK_ENV) == "0" or os.environ.get(SERVER_ENV):
+            return False  # no zygote; with a planner server, plan() forks each planner there
         if not self.owner or len(names) < 2 or not sys.platform.startswith("linux") or self._closed:
             return False
         if deadline is None:
@@ -257,19 +258,23 @@ class PlanSession:
         if self.debug:
             args.append("--debug")
         env = children.child_environment(extra={"PYTHONUNBUFFERED": "1"})
-        with open(folder / "stdout.log", "wb") as out, open(folder / "stderr.log", "wb") as err:
-            try:
-                child = children.spawn(children.python_command(RUNNER, args, subreaper=True),
-                                       cwd=self.workdir, env=env, stdout=out, stderr=err, new_group=self.owner)
-            except OSError as error:
-                raise PlanError(f"cannot start the planner: {error.strerror or error}") from None
+        child: children.Child | RemotePlanner | None = start_planner(
+            args, cwd=self.workdir, env=env, stdout=folder / "stdout.log", stderr=folder / "stderr.log",
+            timeout=remaining)  # forked by the planner server, when there is one (AZORA_PLAN_SERVER)
+        if child is None:
+            with open(folder / "stdout.log", "wb") as out, open(folder / "stderr.log", "wb") as err:
+                try:
+                    child = children.spawn(children.python_command(RUNNER, args, subreaper=True),
+                                           cwd=self.workdir, env=env, stdout=out, stderr=err, new_group=self.owner)
+                except OSError as error:
+                    raise PlanError(f"cannot start the planner: {error.strerror or error}") from None
         with self._locks_guard:
             self._running.add(child)
             closed = self._closed
         try:
             if closed:  # closed while this planner started: close() did not see it
                 raise PlanError("planning session is closed")
-            code = child.wait(remaining)
+            code = child.wait(deadline - time.monotonic())
         finally:
             child.stop()
             self._running.discard(child)

@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import ctypes
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from .. import children
+from .forking import become_planner, threads
 from .preload import preload
 from .runner import _on_signal
 from .runner import main as run_planner
@@ -34,20 +33,6 @@ from .session import _reason
 
 #: exit status when the zygote declines to fork (the session then plans each stack itself)
 DECLINED = 3
-
-
-def _threads() -> int:
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        import threading
-
-        return threading.active_count()
-
-
-def _prctl(option: int, value: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(option, value)
 
 
 def _plan_in_fork(args: argparse.Namespace, stack: str, keep_fd: int, lock_fds: list[int], zygote: int,
@@ -58,15 +43,9 @@ def _plan_in_fork(args: argparse.Namespace, stack: str, keep_fd: int, lock_fds: 
     for fd in lock_fds:
         if fd != keep_fd:
             os.close(fd)
-    _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: told when the zygote goes
-    if os.getppid() != zygote:
-        return 143
-    _prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: what the program leaves behind is reaped by the runner
     folder = args.workdir / "stacks" / f"stack-{stack}"
-    for target, name in ((1, "stdout.log"), (2, "stderr.log")):
-        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(fd, target)
-        os.close(fd)
+    if not become_planner(zygote, folder / "stdout.log", folder / "stderr.log"):
+        return 143
     remaining = max(0.001, deadline - time.monotonic())
     argv = ["--program", str(args.program), "--stack", stack, "--output", str(folder / "plan.json"),
             "--workdir", str(args.workdir), "--timeout", repr(remaining)]
@@ -95,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     lock_fds = [fd for _, fd in stacks]
     _on_signal(args.remove_if_orphaned)
     preload()
-    if _threads() != 1:
+    if threads() != 1:
         print("azora_infra.plan.zygote: not forking: more than one thread after the imports", file=sys.stderr)
         return DECLINED
     zygote = os.getpid()

@@ -1,0 +1,240 @@
+"""The planner server (`azora_infra.plan.server`, client side `azora_infra.plan.remote`): sessions
+that name it in ``AZORA_PLAN_SERVER`` get planners forked from one set of SDK imports, with the same
+plans and the same guarantees as fresh planners: a timeout, a stop, a killed client or a stopped
+server leaves no planner, no program child and no session directory; a server that cannot serve
+(gone, another interpreter, a bad request) means a fresh planner, never a failure.
+
+The module starts a server of its own, so that after each test it can assert the server is idle
+again (no handler left) without other tests' planners in the way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azora_infra import children
+from azora_infra.plan import PlanError, plan_stacks, remote, run_plan
+from azora_infra.plan.remote import MAX_LINE, SERVER_ENV, PlanServer, start_planner
+from azora_infra.plan.session import WORKDIR_PREFIX
+from tests.harness import ROOT
+from tests.test_adversarial_tool import write_program
+
+REFERENCING = Path(__file__).parent / "programs" / "referencing"
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """Wait (pidfd) until `pid` has exited; False after `timeout` seconds."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return bool(ready)
+    finally:
+        os.close(fd)
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_bytes()
+    return int(stat[stat.rfind(b")") + 2:].split()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PlanServer]:
+    with PlanServer.start() as started:
+        yield started
+
+
+@pytest.fixture(autouse=True)
+def through(server: PlanServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """This module's server in ``AZORA_PLAN_SERVER``, a private TMPDIR and notes directory; after the
+    test: the server is alive and idle (every handler, and so every planner, gone) and no session
+    directory is left."""
+    tmp = tmp_path / "tmp"
+    notes = tmp_path / "notes"
+    tmp.mkdir()
+    notes.mkdir()
+    monkeypatch.setenv(SERVER_ENV, server.address)
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    monkeypatch.setenv("AZORA_TEST_DIR", str(notes))
+    yield {"tmp": tmp, "notes": notes}
+    for pid in children.child_pids(server.child.pid):
+        assert _gone(pid, 30), f"handler {pid} still running"
+    assert server.child.proc.poll() is None, "the server died"
+    assert not list(tmp.glob(f"{WORKDIR_PREFIX}*"))
+
+
+def _blocked_primary(tmp_path: Path, notes: Path) -> tuple[Path, int]:
+    """A program whose `prim` stack starts `sleep 90` and blocks; `sec` references it. Returns the
+    program and a FIFO descriptor that becomes readable when `prim`'s program is running."""
+    program = write_program(tmp_path / "p", {"prim": {"t:block": True}, "sec": {"t:refs": 1, "t:primary": "prim"}})
+    os.mkfifo(notes / "fifo")
+    return program, os.open(notes / "fifo", os.O_RDONLY | os.O_NONBLOCK)
+
+
+def _wait_running(fd: int) -> int:
+    """The pid of the blocked program's planner, once it is running."""
+    try:
+        ready, _, _ = select.select([fd], [], [], 60)
+        assert ready, "the primary's program did not start"
+        return int(os.read(fd, 100).decode().strip())
+    finally:
+        os.close(fd)
+
+
+def test_forked_plans_equal_fresh_ones_and_the_primary_is_planned_once(server: PlanServer, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    program = tmp_path / "referencing"
+    shutil.copytree(REFERENCING, program)
+    log = tmp_path / "runs.log"
+    for stack_file in program.glob("Pulumi.*.yaml"):
+        stack_file.write_text(stack_file.read_text() + f"  referencing:runLog: {log}\n")
+    forked = plan_stacks(["second-a", "second-b", "primary"], program)
+    runs = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(stack for stack, _ in runs) == ["primary", "second-a", "second-b"]  # the primary once
+    handlers = {int(ppid) for _, ppid in runs}
+    assert len(handlers) == 3 and os.getpid() not in handlers  # each planner forked by a handler
+    log.unlink()
+    monkeypatch.setenv(SERVER_ENV, "")
+    fresh = plan_stacks(["second-a", "second-b", "primary"], program)
+    assert {int(ppid) for _, ppid in (line.split() for line in log.read_text().splitlines())} != handlers
+    assert json.dumps(forked, sort_keys=True) == json.dumps(fresh, sort_keys=True)
+
+
+def test_a_timeout_stops_the_planners_and_what_their_program_started(server: PlanServer, tmp_path: Path,
+                                                                     through: dict[str, Any]) -> None:
+    program, fd = _blocked_primary(tmp_path, through["notes"])
+    outcome: list[BaseException] = []
+
+    def plan() -> None:
+        try:
+            run_plan("sec", program, timeout=4)
+        except BaseException as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=plan)
+    worker.start()
+    try:
+        planner = _wait_running(fd)
+        assert _parent(_parent(planner)) == server.child.pid  # planner <- handler <- server
+    finally:
+        worker.join(60)
+    assert [str(e) for e in outcome] == ["planning stack sec took longer than 4 s"]
+    assert _gone(planner, 10)
+    assert _gone(int((through["notes"] / "sleep.pid").read_text()), 10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_client_that_goes_away_leaves_nothing(server: PlanServer, tmp_path: Path, through: dict[str, Any],
+                                                sig: signal.Signals) -> None:
+    """The CLI planning `sec` is killed while `prim` is being planned: the handlers see its end of
+    the connection close and stop the planners; the session directory goes too (SIGKILL: the
+    handler removes it, nobody else can)."""
+    program, fd = _blocked_primary(tmp_path, through["notes"])
+    proc = subprocess.Popen([sys.executable, "-m", "azora_infra", "plan", "--stack", "sec", "--program",
+                             str(program)], cwd=ROOT, env=dict(os.environ), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        planner = _wait_running(fd)
+        assert list(through["tmp"].glob(f"{WORKDIR_PREFIX}*")), "the session directory exists while planning"
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + sig), stderr
+    assert _gone(planner, 20)
+    assert _gone(int((through["notes"] / "sleep.pid").read_text()), 20)
+    # the fixture asserts: every handler gone, no session directory left
+
+
+def test_a_stopped_server_stops_its_planners_and_sessions_plan_without_it(tmp_path: Path, through: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    own = PlanServer.start()
+    monkeypatch.setenv(SERVER_ENV, own.address)
+    program, fd = _blocked_primary(tmp_path, through["notes"])
+    outcome: list[BaseException] = []
+
+    def plan() -> None:
+        try:
+            run_plan("prim", program, timeout=120)
+        except BaseException as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=plan)
+    worker.start()
+    try:
+        planner = _wait_running(fd)
+        own.close()
+    finally:
+        worker.join(60)
+        own.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], PlanError)
+    assert _gone(planner, 10)
+    assert _gone(int((through["notes"] / "sleep.pid").read_text()), 10)
+    assert not own.directory.exists()
+    started = time.monotonic()
+    assert run_plan("dev", write_program(tmp_path / "q", {"dev": {}}))["stack"] == "dev"  # fresh: refused
+    assert time.monotonic() - started < 60
+
+
+def test_a_client_of_another_interpreter_or_copy_is_declined(server: PlanServer, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    program = write_program(tmp_path / "p", {"dev": {}})
+    monkeypatch.setattr(remote, "identity", lambda: {"python": "/elsewhere/python", "prefix": sys.prefix,
+                                                     "package": str(ROOT)})
+    assert start_planner(["--help"], cwd=tmp_path, env={}, stdout=tmp_path / "o", stderr=tmp_path / "e",
+                         timeout=30) is None
+    assert not (tmp_path / "o").exists()  # nothing ran
+    assert run_plan("dev", program)["stack"] == "dev"  # planned in a fresh interpreter instead
+
+
+@pytest.mark.parametrize("payload", [
+    b"not json\n",
+    b"[1, 2]\n",
+    json.dumps({"argv": "--stack dev"}).encode() + b"\n",
+    b"x" * (MAX_LINE + 2),
+    b"",
+])
+def test_a_bad_request_is_refused_and_the_server_serves_on(server: PlanServer, tmp_path: Path,
+                                                            payload: bytes) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(60)
+        conn.connect(server.address)
+        if payload:
+            conn.sendall(payload)
+        conn.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert b'"pid"' not in answer
+    if answer:
+        assert "declined" in json.loads(answer)
+    assert run_plan("dev", write_program(tmp_path / "p", {"dev": {}}))["stack"] == "dev"
+
+
+def test_no_server_variable_or_an_unreachable_one_means_fresh_planners(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    for value in ("", str(tmp_path / "no-such-socket")):
+        monkeypatch.setenv(SERVER_ENV, value)
+        assert start_planner([], cwd=tmp_path, env={}, stdout=tmp_path / "o", stderr=tmp_path / "e",
+                             timeout=5) is None
+    assert run_plan("dev", write_program(tmp_path / "p", {"dev": {}}))["stack"] == "dev"
