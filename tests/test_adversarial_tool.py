@@ -4,8 +4,10 @@ asserts the outcome, then (autouse fixture) that no process it started is left a
 
 Every case runs with a private TMPDIR and a marker variable in its environment; everything a case
 starts (planners, pack, the programs' own children and detached daemons) inherits the marker, so
-`_leftovers` finds any of them by reading ``/proc/<pid>/environ``. Waits are event-driven (pidfd,
-FIFO, process exit), never sleeps.
+`_leftovers` finds any of them by reading ``/proc/<pid>/environ``. The process-lifecycle cases
+(`fresh`) plan in fresh interpreters, as a user's azora-infra does; the others let the test suite's
+planner server fork their planners (its own lifecycle cases: tests/test_plan_server.py). Waits are
+event-driven (pidfd, FIFO, process exit), never sleeps.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from azora_infra.cli import main as cli_main
 from azora_infra.config import ConfigError, load_stack_file
 from azora_infra.config.eks import EksConfig
 from azora_infra.plan import Plan, PlanError, PlanSession, run_plan
+from azora_infra.plan.remote import SERVER_ENV
 from azora_infra.plan.values import SECRET_SIG, SIG
 from tests.harness import ROOT
 
@@ -166,6 +169,14 @@ def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
     assert sorted(p.name for p in tmp.glob("azora-pack-*")) == []
 
 
+@pytest.fixture()
+def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Planners in fresh interpreters (what a user's azora-infra starts), not forked by the test
+    suite's planner server: the process-lifecycle cases below are about them (the server's own are
+    in tests/test_plan_server.py), and every planner started then carries the case's marker."""
+    monkeypatch.setenv(SERVER_ENV, "")
+
+
 def _cli(*args: str, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "azora_infra", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=dict(os.environ), **kw)
@@ -182,7 +193,7 @@ def _one_line_error(capsys: pytest.CaptureFixture[str], command: str) -> str:
 # -- 2. planner children -----------------------------------------------------------------------
 
 def test_a_program_that_starts_sleep_90_plans_at_once_and_the_sleep_is_killed(
-        tmp_path: Path, case: dict[str, Any]) -> None:
+        tmp_path: Path, case: dict[str, Any], fresh: None) -> None:
     program = write_program(tmp_path / "p", {"dev": {"t:sleep": True}})
     started = time.monotonic()
     plan = run_plan("dev", program)
@@ -193,7 +204,7 @@ def test_a_program_that_starts_sleep_90_plans_at_once_and_the_sleep_is_killed(
     assert _gone(pid, 10), "the program's `sleep 90` outlived planning"
 
 
-def test_a_detached_daemon_of_the_program_is_killed(tmp_path: Path, case: dict[str, Any]) -> None:
+def test_a_detached_daemon_of_the_program_is_killed(tmp_path: Path, case: dict[str, Any], fresh: None) -> None:
     """Double fork + new session: the daemon leaves the planner's process group, but the planner
     is its subreaper and kills it before exiting."""
     program = write_program(tmp_path / "p", {"dev": {"t:daemon": True}})
@@ -223,7 +234,7 @@ def _start_blocked_secondary(tmp_path: Path, case: dict[str, Any]) -> tuple[subp
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_while_planning_a_secondary_leaves_nothing(
-        tmp_path: Path, case: dict[str, Any], sig: signal.Signals) -> None:
+        tmp_path: Path, case: dict[str, Any], sig: signal.Signals, fresh: None) -> None:
     proc, planner_pid = _start_blocked_secondary(tmp_path, case)
     assert list(case["tmp"].glob("azora-plan-*")), "the session directory exists while planning"
     proc.send_signal(sig)
@@ -235,7 +246,7 @@ def test_a_signal_while_planning_a_secondary_leaves_nothing(
     # the fixture then asserts: no planner, no program child, no azora-plan-* directory
 
 
-def test_azora_infra_killed_with_sigkill_leaves_nothing(tmp_path: Path, case: dict[str, Any]) -> None:
+def test_azora_infra_killed_with_sigkill_leaves_nothing(tmp_path: Path, case: dict[str, Any], fresh: None) -> None:
     """SIGKILL cannot be handled: the planner's parent-death signal takes over, it kills what it
     started and, its parent gone, removes the session directory itself."""
     proc, planner_pid = _start_blocked_secondary(tmp_path, case)
@@ -247,7 +258,7 @@ def test_azora_infra_killed_with_sigkill_leaves_nothing(tmp_path: Path, case: di
     assert not list(case["tmp"].glob("azora-plan-*"))
 
 
-def test_planning_timeout_is_an_option_and_stops_everything(tmp_path: Path, case: dict[str, Any],
+def test_planning_timeout_is_an_option_and_stops_everything(tmp_path: Path, case: dict[str, Any], fresh: None,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """The primary's program blocks (with a `sleep 90` child): planning the secondary ends at the
     timeout with one line, and nothing it started is left."""
@@ -560,7 +571,7 @@ def test_bad_pulumi_yaml_gives_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert _one_line_error(capsys, "plan") == f"azora-infra plan: {message}"
 
 
-def test_a_program_with_its_own_azora_infra_package_does_not_replace_the_planner(tmp_path: Path) -> None:
+def test_a_program_with_its_own_azora_infra_package_does_not_replace_the_planner(tmp_path: Path, fresh: None) -> None:
     program = write_program(tmp_path / "p", {"dev": {}})
     fake = program / "azora_infra"
     (fake / "plan").mkdir(parents=True)

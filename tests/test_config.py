@@ -229,3 +229,22 @@ def test_services_must_live_in_a_team_namespace() -> None:
     msg = _error(_with(azora__services={"web": web}))
     assert msg.startswith("Pulumi.africa.yaml: azora:services.web.namespace: 'nowhere' is not a team "
                           "namespace of azora:eks.namespaces (education, marketplace, ai)")
+
+
+def test_a_stack_file_read_twice_is_parsed_once_and_a_change_is_seen(tmp_path: Path) -> None:
+    """`read_yaml_file` remembers documents by the hash of their bytes: the same bytes are not parsed
+    again, a copy comes back each time (changing it changes nothing for the next reader), and a
+    rewrite of the file (even to the same size) is read anew."""
+    from azora_infra.config import loader
+
+    path = tmp_path / "Pulumi.x.yaml"
+    path.write_text("config:\n  azora:a: 1\n", encoding="utf-8")
+    first = loader.read_yaml_file(path)
+    first["config"]["azora:a"] = 99
+    assert loader.read_yaml_file(path) == {"config": {"azora:a": 1}}
+    path.write_text("config:\n  azora:a: 2\n", encoding="utf-8")  # same size, same inode
+    assert loader.read_yaml_file(path) == {"config": {"azora:a": 2}}
+    for n in range(loader._PARSED_LIMIT + 5):  # bounded
+        path.write_text(f"config:\n  azora:n: {n}\n", encoding="utf-8")
+        loader.read_yaml_file(path)
+    assert len(loader._PARSED) == loader._PARSED_LIMIT

@@ -161,10 +161,22 @@ def test_plan_env_writes_one_saved_plan_per_stack(referencing: Path, tmp_path: P
     assert _comparable(doc["stacks"]["second-a"]) == _comparable(saved)
 
 
+def test_several_envs_are_planned_in_one_session_in_the_order_given(referencing: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`--env dev --env staging` (what CI's check of every stack runs): both environments' stacks,
+    each once, dev's first; a repeated environment adds nothing."""
+    assert cli_main(["plan", "--program", str(referencing), "--env", "dev", "--env", "staging", "--env", "dev",
+                     "--format", "json", "--quiet"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc["stacks"]) == ["lonely", "primary", "second-a", "second-b"]
+    assert _runs(referencing) == ["lonely", "primary", "second-a", "second-b"]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--stack", "primary", "--stack", "nope"], "no stack file Pulumi.nope.yaml in "),
     (["--stack", "primary", "--stack", "../x"], "stack name"),
     (["--env", "prod"], "no stack file has environment 'prod'"),
+    (["--env", "dev", "--env", "prod"], "no stack file has environment 'prod'"),
 ])
 def test_a_bad_stack_gives_one_clear_error_and_plans_nothing(referencing: Path, args: list[str], message: str,
                                                              capsys: pytest.CaptureFixture[str]) -> None:

@@ -78,14 +78,15 @@ def get_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def add_stacks_arguments(p: argparse.ArgumentParser, *, plan_file: str | None = None) -> None:
-    """`--stack NAME` (repeatable) or `--env ENV`, `--program`, `--timeout` (and `--plan FILE`,
+    """`--stack NAME` or `--env ENV` (each repeatable), `--program`, `--timeout` (and `--plan FILE`,
     repeatable, when `plan_file` gives its help; without saved plans one of `--stack`/`--env` is required)."""
     which = p.add_mutually_exclusive_group(required=plan_file is None)
     which.add_argument("--stack", action="append", default=None, metavar="NAME",
                        help="stack name ([A-Za-z0-9_.-], no '..'): Pulumi.<stack>.yaml in the program dir; "
                             "repeat for several stacks, planned in one session (a primary they reference once)")
-    which.add_argument("--env", choices=[e.value for e in Environment], default=None,
-                       help="every stack whose stack file has this azora:environment")
+    which.add_argument("--env", choices=[e.value for e in Environment], action="append", default=None,
+                       help="every stack whose stack file has this azora:environment (repeatable: "
+                            "--env prod --env staging plans both in one session)")
     p.add_argument("--program", type=Path, default=None, help="Pulumi Python project dir (default: this repo)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"give up planning after SECONDS, all stacks and the stacks they reference included "
@@ -95,14 +96,18 @@ def add_stacks_arguments(p: argparse.ArgumentParser, *, plan_file: str | None = 
 
 
 def stack_names(args: argparse.Namespace) -> list[str]:
-    """The stacks `--stack` (checked, duplicates dropped) or `--env` name; a CommandError when neither
-    is given. With saved plans only (`--plan`) and neither, the stacks of the plans."""
-    if args.env is not None:
-        try:
-            return environment_stacks((args.program or DEFAULT_PROGRAM).resolve(), args.env)
-        except ConfigError as err:
-            raise CommandError(str(err)) from None
+    """The stacks `--stack` (checked, duplicates dropped) or each `--env` (in that order) names; a
+    CommandError when neither is given. With saved plans only (`--plan`) and neither, the stacks of
+    the plans."""
     names: list[str] = []
+    if args.env is not None:
+        for env in args.env:
+            try:
+                found = environment_stacks((args.program or DEFAULT_PROGRAM).resolve(), env)
+            except ConfigError as err:
+                raise CommandError(str(err)) from None
+            names += [name for name in found if name not in names]
+        return names
     for name in args.stack or ():
         try:
             check_stack_name(name)

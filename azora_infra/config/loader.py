@@ -6,6 +6,9 @@ YAML traceback reach a user.
 
 from __future__ import annotations
 
+import collections
+import copy
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -66,6 +69,13 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+#: documents parsed by `read_yaml_file` in this process, by the hash of the bytes read: a program
+#: reads each stack file several times (its own, then the whole project for validation and for the
+#: global columns), and parsing is pure Python (a copy is returned: callers may change it)
+_PARSED: collections.OrderedDict[bytes, Any] = collections.OrderedDict()
+_PARSED_LIMIT = 64
+
+
 def read_yaml_file(path: Path, *, source: str | None = None, what: str = "stack file") -> Any:
     """A YAML document from `path`, bounded: at most `MAX_YAML_BYTES`, UTF-8, no anchors or
     aliases. Errors are a `ConfigError` naming the file (`source`, default the file name)."""
@@ -81,12 +91,16 @@ def read_yaml_file(path: Path, *, source: str | None = None, what: str = "stack 
         raise ConfigError(source, "", f"cannot read: {err.strerror or err}") from None
     if len(data) > MAX_YAML_BYTES:
         raise ConfigError(source, "", f"is larger than {MAX_YAML_BYTES // 1024} KiB, the limit for a {what}")
+    key = hashlib.blake2b(data, digest_size=32).digest()
+    if key in _PARSED:
+        _PARSED.move_to_end(key)
+        return copy.deepcopy(_PARSED[key])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ConfigError(source, "", f"is not UTF-8 text (byte {err.start})") from None
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+        doc = yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
     except _AliasFound as err:
         raise ConfigError(source, "", str(err)) from None
     except yaml.YAMLError as err:
@@ -95,6 +109,10 @@ def read_yaml_file(path: Path, *, source: str | None = None, what: str = "stack 
         raise ConfigError(source, "", f"not valid YAML{where}: {getattr(err, 'problem', err)}") from None
     except RecursionError:
         raise ConfigError(source, "", "is nested too deeply") from None
+    _PARSED[key] = doc
+    while len(_PARSED) > _PARSED_LIMIT:
+        _PARSED.popitem(last=False)
+    return copy.deepcopy(doc)
 
 
 def read_stack_file(path: Path) -> tuple[dict[str, Any], list[str]]:
