@@ -39,10 +39,11 @@ _background: list[tuple[PlanSession, ThreadPoolExecutor]] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     """Before xdist workers start: start the planner server (unless ``AZORA_PLAN_SERVER`` is set,
-    e.g. empty to plan every stack in a fresh interpreter), and start planning the repo's stacks in
-    the background, in the planning session every worker's `repo_plan` shares (its flock makes
-    each stack, and the primary a secondary references, planned once per test session), so the
-    workers collect and run tests meanwhile and a test that reads a real plan waits only for it."""
+    e.g. empty to plan every stack in a fresh interpreter), and, with xdist, start planning the
+    repo's stacks in the background, in the planning session every worker's `repo_plan` shares (its
+    flock makes each stack, and the primary a secondary references, planned once per test session),
+    so the workers collect and run tests meanwhile and a test that reads a real plan waits only for
+    it. Without xdist the tests run in this process, so each stack is planned when first asked for."""
     if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get(_PLANS_ENV):
         return
     out = Path(tempfile.mkdtemp(prefix="azora-test-plans-"))
@@ -55,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _servers.append(server)
         os.environ[SERVER_ENV] = server.address
     os.environ[_PLANS_ENV] = str(out)
+    if not getattr(config.option, "numprocesses", None):
+        return  # no xdist: tests run in this process (and change its environment); plan on demand
     session = _shared_session(out)
     pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="azora-test-plans")
     for stack in REPO_STACKS + ENV_STACKS:  # prod first: most tests read those

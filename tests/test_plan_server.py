@@ -113,6 +113,7 @@ def test_forked_plans_equal_fresh_ones_and_the_primary_is_planned_once(server: P
     assert len(handlers) == 3 and os.getpid() not in handlers  # each planner forked by a handler
     log.unlink()
     monkeypatch.setenv(SERVER_ENV, "")
+    monkeypatch.setenv("AZORA_PLAN_FORK", "0")  # fresh interpreters, not a zygote's forks
     fresh = plan_stacks(["second-a", "second-b", "primary"], program)
     assert {int(ppid) for _, ppid in (line.split() for line in log.read_text().splitlines())} != handlers
     assert json.dumps(forked, sort_keys=True) == json.dumps(fresh, sort_keys=True)

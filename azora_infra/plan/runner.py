@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import runpy
+import select
 import shutil
 import signal
 import sys
@@ -37,6 +38,10 @@ from .session import DEFAULT_TIMEOUT, PlanSession, referenced_outputs
 from .values import secret
 
 ORGANIZATION = "organization"
+#: attempts to remove an orphaned session directory (`_remove_tree`)
+_REMOVE_ROUNDS = 20
+#: seconds a stopped planner waits to learn whether its parent is going (`_orphaned`)
+_ORPHAN_WAIT = 0.5
 
 
 class _ErrorLog(logging.Handler):
@@ -239,6 +244,36 @@ def record_program(project: PulumiProject, stack: str, references: PlanSession) 
     return build_plan(project, stack, config, secret_keys, records, exports)
 
 
+def _orphaned(parent: int) -> bool:
+    """Whether the process that started this planner is gone. A parent killed with SIGKILL sends the
+    parent-death signal as its threads exit, and this process may still see it as its parent for a
+    moment (it is re-parented once the last thread is gone): wait for that end, briefly (a parent
+    that is alive and stopping this planner is waiting for it)."""
+    if os.getppid() != parent:
+        return True
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        return True
+    except OSError:  # no pidfd (old kernel): only the re-parenting tells
+        return False
+    try:
+        ready, _, _ = select.select([fd], [], [], _ORPHAN_WAIT)
+        return bool(ready) or os.getppid() != parent
+    finally:
+        os.close(fd)
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove `path`, again if it is still there: while this (main) thread removes it, a thread of
+    this process that was waiting for a planner the signal handler just killed wakes up and writes
+    that stack's ``error.txt``, and a removal that met the new file leaves the directory (bounded)."""
+    for _ in range(_REMOVE_ROUNDS):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+
+
 def _on_signal(remove_if_orphaned: Path | None) -> None:
     """SIGTERM (also the parent-death signal), SIGINT, SIGHUP: kill everything the program left
     running (this process is their subreaper) and exit. When the parent itself is gone, nobody else
@@ -247,8 +282,8 @@ def _on_signal(remove_if_orphaned: Path | None) -> None:
 
     def handler(signum: int, _frame: Any) -> None:
         children.reap_children()
-        if remove_if_orphaned is not None and os.getppid() != parent:
-            shutil.rmtree(remove_if_orphaned, ignore_errors=True)
+        if remove_if_orphaned is not None and _orphaned(parent):
+            _remove_tree(remove_if_orphaned)
         os._exit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
