@@ -188,7 +188,7 @@ def test_a_stopped_server_stops_its_planners_and_sessions_plan_without_it(tmp_pa
     finally:
         worker.join(60)
         own.close()
-    assert len(outcome) == 1 and isinstance(outcome[0], PlanError)
+    assert len(outcome) == 1 and isinstance(outcome[0], PlanError), outcome
     assert _gone(planner, 10)
     assert _gone(int((through["notes"] / "sleep.pid").read_text()), 10)
     assert not own.directory.exists()
