@@ -32,22 +32,9 @@ from azora_infra.plan import PlanError, plan_stacks, remote, run_plan
 from azora_infra.plan.remote import MAX_LINE, SERVER_ENV, PlanServer, start_planner
 from azora_infra.plan.session import WORKDIR_PREFIX
 from tests.harness import ROOT
-from tests.test_adversarial_tool import write_program
+from tests.test_adversarial_tool import _gone, write_program
 
 REFERENCING = Path(__file__).parent / "programs" / "referencing"
-
-
-def _gone(pid: int, timeout: float) -> bool:
-    """Wait (pidfd) until `pid` has exited; False after `timeout` seconds."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(fd)
 
 
 def _parent(pid: int) -> int:
@@ -89,6 +76,21 @@ def _blocked_primary(tmp_path: Path, notes: Path) -> tuple[Path, int]:
     return program, os.open(notes / "fifo", os.O_RDONLY | os.O_NONBLOCK)
 
 
+def _plan_in_thread(stack: str, program: Path, timeout: float) -> tuple[threading.Thread, list[BaseException]]:
+    """`run_plan` in a started thread; the list gets what it raised."""
+    outcome: list[BaseException] = []
+
+    def plan() -> None:
+        try:
+            run_plan(stack, program, timeout=timeout)
+        except BaseException as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=plan)
+    worker.start()
+    return worker, outcome
+
+
 def _wait_running(fd: int) -> int:
     """The pid of the blocked program's planner, once it is running."""
     try:
@@ -122,16 +124,7 @@ def test_forked_plans_equal_fresh_ones_and_the_primary_is_planned_once(server: P
 def test_a_timeout_stops_the_planners_and_what_their_program_started(server: PlanServer, tmp_path: Path,
                                                                      through: dict[str, Any]) -> None:
     program, fd = _blocked_primary(tmp_path, through["notes"])
-    outcome: list[BaseException] = []
-
-    def plan() -> None:
-        try:
-            run_plan("sec", program, timeout=4)
-        except BaseException as err:
-            outcome.append(err)
-
-    worker = threading.Thread(target=plan)
-    worker.start()
+    worker, outcome = _plan_in_thread("sec", program, 4)
     try:
         planner = _wait_running(fd)
         assert _parent(_parent(planner)) == server.child.pid  # planner <- handler <- server
@@ -172,16 +165,7 @@ def test_a_stopped_server_stops_its_planners_and_sessions_plan_without_it(tmp_pa
     own = PlanServer.start()
     monkeypatch.setenv(SERVER_ENV, own.address)
     program, fd = _blocked_primary(tmp_path, through["notes"])
-    outcome: list[BaseException] = []
-
-    def plan() -> None:
-        try:
-            run_plan("prim", program, timeout=120)
-        except BaseException as err:
-            outcome.append(err)
-
-    worker = threading.Thread(target=plan)
-    worker.start()
+    worker, outcome = _plan_in_thread("prim", program, 120)
     try:
         planner = _wait_running(fd)
         own.close()

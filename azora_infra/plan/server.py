@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import functools
 import json
 import os
 import select
@@ -46,6 +47,7 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -58,6 +60,25 @@ DECLINED = 3
 
 
 # -- the server side -------------------------------------------------------------------------------
+
+def _fork(run: Callable[[], int], *, close: socket.socket) -> int:
+    """Fork; the child closes `close` (the parent's socket it must not hold), runs `run` and exits
+    with its status after the exit functions (e.g. coverage's, in tests), never returning here.
+    Returns the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            close.close()
+            code = run()
+        finally:
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+                atexit._run_exitfuncs()
+            os._exit(code)
+    return pid
+
 
 def _send(conn: socket.socket, message: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
@@ -143,18 +164,7 @@ def _handle(conn: socket.socket, server: int) -> int:
         _send(conn, {"declined": reason})
         return 0
     handler = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the planner; never returns to the handler
-        code = 70
-        try:
-            conn.close()
-            code = _run_planner(request, handler)
-        finally:
-            with contextlib.suppress(BaseException):
-                sys.stdout.flush()
-                sys.stderr.flush()
-                atexit._run_exitfuncs()  # e.g. coverage's, in tests
-            os._exit(code)
+    pid = _fork(lambda: _run_planner(request, handler), close=conn)  # the planner
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # also here: no window in which the group does not exist yet
     pidfd = os.pidfd_open(pid)
@@ -200,16 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             conn, _ = listener.accept()
         except InterruptedError:
             continue
-        pid = os.fork()
-        if pid == 0:  # a handler; never returns to the loop
-            code = 70
-            try:
-                listener.close()
-                code = _handle(conn, server)
-            finally:
-                with contextlib.suppress(BaseException):
-                    atexit._run_exitfuncs()
-                os._exit(code)
+        _fork(functools.partial(_handle, conn, server), close=listener)  # a handler
         conn.close()
 
 
