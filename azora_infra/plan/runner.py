@@ -247,10 +247,21 @@ def record_program(project: PulumiProject, stack: str, references: PlanSession) 
 def _orphaned(parent: int) -> bool:
     """Whether the process that started this planner is gone. A parent killed with SIGKILL sends the
     parent-death signal as its threads exit, and this process may still see it as its parent for a
-    moment (it is re-parented once the last thread is gone): wait for that end, briefly (a parent
-    that is alive and stopping this planner is waiting for it)."""
+    moment (it is re-parented once the last thread is gone): a parent that is a zombie is gone, one
+    that sleeps (waiting for this planner it is stopping) is not; one still running is waited for,
+    briefly, on a pidfd."""
     if os.getppid() != parent:
         return True
+    try:
+        with open(f"/proc/{parent}/stat", "rb") as f:
+            stat = f.read()
+        state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
+    except OSError:
+        return True  # gone
+    if state in (b"Z", b"X"):
+        return True  # exited (its other threads may still be going)
+    if state in (b"S", b"T", b"t"):
+        return False  # alive and waiting: it is stopping this planner and cleans up itself
     try:
         fd = os.pidfd_open(parent)
     except ProcessLookupError:
