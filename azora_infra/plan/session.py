@@ -169,7 +169,8 @@ class PlanSession:
         any planner's. Each stack's lock is taken here and handed to the zygote, so no other planner
         starts for it meanwhile. Only the owner of the session, on Linux, for two stacks or more;
         False when not started (`plan()` then starts a planner per stack, as always), also when
-        ``AZORA_PLAN_FORK=0``."""
+        ``AZORA_PLAN_FORK=0`` or when ``AZORA_PLAN_SERVER`` names a planner server (which forks
+        each planner instead)."""
         names = list(dict.fromkeys(stacks))
         if os.environ.get(NO_FORK_ENV) == "0" or os.environ.get(SERVER_ENV):
             return False  # no zygote; with a planner server, plan() forks each planner there
