@@ -137,6 +137,17 @@ def spawn(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: IO[
     return Child(proc, new_group=new_group)
 
 
+def proc_stat(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (``[state, ppid, pgrp, ...]``),
+    None when the process is gone or there is no /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rfind(b")") + 2:].split()
+
+
 def child_pids(pid: int | None = None) -> list[int]:
     """The processes whose parent is `pid` (default: this process), from /proc; [] elsewhere."""
     me = os.getpid() if pid is None else pid
@@ -148,13 +159,8 @@ def child_pids(pid: int | None = None) -> list[int]:
     for entry in entries:
         if not entry.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me:
+        fields = proc_stat(int(entry))
+        if fields is not None and len(fields) > 1 and int(fields[1]) == me:
             found.append(int(entry))
     return found
 
@@ -195,4 +201,4 @@ def deadline_after(seconds: float) -> float:
 
 
 __all__ = ["LAUNCHER", "STOP_GRACE", "Child", "child_environment", "child_pids", "deadline_after",
-           "package_root", "python_command", "read_tail", "reap_children", "spawn"]
+           "package_root", "proc_stat", "python_command", "read_tail", "reap_children", "spawn"]

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from azora_infra import regions
+from azora_infra import children, regions
 from azora_infra.cli import main as cli_main
 from azora_infra.config import ConfigError, load_stack_file
 from azora_infra.config.eks import EksConfig
@@ -118,11 +118,10 @@ def _leftovers(marker: bytes) -> list[int]:
         try:
             with open(f"/proc/{entry}/environ", "rb") as f:
                 env = f.read().split(b"\0")
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
         except OSError:
             continue
-        if stat[stat.rfind(b")") + 2:].split()[0] in (b"Z", b"X"):
+        fields = children.proc_stat(int(entry))
+        if not fields or fields[0] in (b"Z", b"X"):
             continue
         if marker in env:
             found.append(int(entry))

@@ -38,8 +38,9 @@ REFERENCING = Path(__file__).parent / "programs" / "referencing"
 
 
 def _parent(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_bytes()
-    return int(stat[stat.rfind(b")") + 2:].split()[1])
+    fields = children.proc_stat(pid)
+    assert fields is not None, f"process {pid} is gone"
+    return int(fields[1])
 
 
 @pytest.fixture(scope="module")

@@ -252,12 +252,10 @@ def _orphaned(parent: int) -> bool:
     briefly, on a pidfd."""
     if os.getppid() != parent:
         return True
-    try:
-        with open(f"/proc/{parent}/stat", "rb") as f:
-            stat = f.read()
-        state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3]
-    except OSError:
+    fields = children.proc_stat(parent)
+    if not fields:
         return True  # gone
+    state = fields[0]
     if state in (b"Z", b"X"):
         return True  # exited (its other threads may still be going)
     if state in (b"S", b"T", b"t"):
