@@ -93,6 +93,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
+def plan_server() -> Iterator[str]:
+    """The address of a planner server: the test session's, or one started for the tests that need
+    one when the run opted out of it (``AZORA_PLAN_SERVER`` empty)."""
+    address = os.environ.get(SERVER_ENV)
+    if address:
+        yield address
+        return
+    with PlanServer.start() as server:
+        yield server.address
+
+
+@pytest.fixture(scope="session")
 def repo_plan() -> Iterator[Callable[[str], dict[str, Any]]]:
     """``repo_plan("africa")`` -> the offline plan (dict) of that stack of this repository (of
     `REPO_STACKS` or `ENV_STACKS`), planned once per test session in the shared planning session:

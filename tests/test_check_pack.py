@@ -1,5 +1,6 @@
 """Pack process lifecycle: a pack that crashes, never starts, prints garbage, hangs or dies in an
-RPC is a clear error (exit 2 from the CLI) and never leaves a process behind."""
+RPC is a clear error (exit 2 from the CLI) and never leaves a process behind, whether it runs in a
+fresh interpreter (as the CLI starts it) or forked by a planner server (as the test suite's are)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from azora_infra.check import PackError, PolicyPackProcess, Timeouts, attach
 from azora_infra.check.synthetic import synthetic_plan
+from azora_infra.plan.remote import SERVER_ENV, ForkedPack
 
 PACKS = Path(__file__).parent / "packs"
 FAULTY = PACKS / "faulty"
@@ -25,6 +27,17 @@ def _gone(pid: int | None) -> bool:
     return False
 
 
+@pytest.fixture(params=["forked", "fresh"])
+def how(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the packs of the test start: forked by a planner server, or in a fresh interpreter."""
+    monkeypatch.setenv(SERVER_ENV, request.getfixturevalue("plan_server") if request.param == "forked" else "")
+    return str(request.param)
+
+
+def _started_as(pack: PolicyPackProcess, how: str) -> bool:
+    return isinstance(pack.proc, ForkedPack) is (how == "forked")
+
+
 def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
     return PolicyPackProcess(FAULTY, stack=PLAN["stack"], project=PLAN["project"], config={"faulty:mode": mode},
                              timeouts=Timeouts(**{"stop": 2.0, **timeouts}))
@@ -32,13 +45,15 @@ def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
 
 @pytest.mark.parametrize(("mode", "timeouts", "message"), [
     ("crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
-    ("silent", {"start": 3.0}, r"policy pack did not start within 3 s \(no port on stdout\): starting up"),
+    ("silent", {"start": 2.0}, r"policy pack did not start within 2 s \(no port on stdout\): starting up"),
     ("garbage", {}, r"policy pack printed 'hello from the pack' instead of its port"),
+    ("port-closed", {"start": 2.0}, r"policy pack port 1 did not accept connections within 2 s"),
 ])
-def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
+def test_start_failures(how: str, mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
     with pytest.raises(PackError, match=message):
         pack.start()
+    assert _started_as(pack, how)
     assert _gone(pack.pid)
 
 
@@ -48,17 +63,18 @@ def test_start_failures(mode: str, timeouts: dict[str, float], message: str) -> 
     ("raise", {}, r"policy pack failed in Analyze: .*policy bug: cannot read bucket"),
     ("stack-hang", {"analyze_stack": 1.0}, r"policy pack did not answer AnalyzeStack within 1 s"),
 ])
-def test_rpc_failures(mode: str, timeouts: dict[str, float], message: str) -> None:
+def test_rpc_failures(how: str, mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
     with pytest.raises(PackError, match=message), attach(pack) as sess:
         sess.check(PLAN)
+    assert _started_as(pack, how)
     assert _gone(pack.pid)
 
 
-def test_keyboard_interrupt_stops_the_pack() -> None:
+def test_keyboard_interrupt_stops_the_pack(how: str) -> None:
     pack = PolicyPackProcess(PACKS / "basic", stack="bench", project="azora-platform")
     with pytest.raises(KeyboardInterrupt), pack:
-        assert pack.alive()
+        assert pack.alive() and _started_as(pack, how)
         raise KeyboardInterrupt
     assert _gone(pack.pid)
     pack.stop()  # idempotent
@@ -71,8 +87,10 @@ def test_missing_interpreter_is_a_pack_error() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux pidfd to wait on a foreign process")
-def test_pack_dies_with_a_killed_azora_infra() -> None:
-    """SIGKILL leaves no chance to clean up: the kernel's parent-death signal still ends the pack."""
+def test_pack_dies_with_a_killed_azora_infra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL leaves no chance to clean up: the kernel's parent-death signal still ends the pack
+    (a fresh one; a forked pack's handler ends it: tests/test_plan_server.py)."""
+    monkeypatch.setenv(SERVER_ENV, "")
     import select
     import signal
     import subprocess

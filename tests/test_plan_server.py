@@ -2,7 +2,8 @@
 that name it in ``AZORA_PLAN_SERVER`` get planners forked from one set of SDK imports, with the same
 plans and the same guarantees as fresh planners: a timeout, a stop, a killed client or a stopped
 server leaves no planner, no program child and no session directory; a server that cannot serve
-(gone, another interpreter, a bad request) means a fresh planner, never a failure.
+(gone, another interpreter or interpreter settings, a bad request) means a fresh planner, never a
+failure. Policy packs forked there check as fresh ones do and end with their client.
 
 The module starts a server of its own, so that after each test it can assert the server is idle
 again (no handler left) without other tests' planners in the way.
@@ -28,13 +29,16 @@ from typing import Any
 import pytest
 
 from azora_infra import children
+from azora_infra.check import PackError, PolicyPackProcess, attach
 from azora_infra.plan import PlanError, plan_stacks, remote, run_plan
-from azora_infra.plan.remote import MAX_LINE, SERVER_ENV, PlanServer, start_planner
+from azora_infra.plan.remote import MAX_LINE, SERVER_ENV, ForkedPack, PlanServer, start_pack, start_planner
 from azora_infra.plan.session import WORKDIR_PREFIX
 from tests.harness import ROOT
 from tests.test_adversarial_tool import _gone, write_program
 
 REFERENCING = Path(__file__).parent / "programs" / "referencing"
+PACK = ROOT / "policies"
+FAULTY = Path(__file__).parent / "packs" / "faulty"
 
 
 def _parent(pid: int) -> int:
@@ -193,12 +197,34 @@ def test_a_client_of_another_interpreter_or_copy_is_declined(server: PlanServer,
     assert run_plan("dev", program)["stack"] == "dev"  # planned in a fresh interpreter instead
 
 
+def test_other_interpreter_settings_are_declined(server: PlanServer, tmp_path: Path) -> None:
+    """A fork keeps the server's ``PYTHONPATH``, hash seed...: a client asking for others gets a
+    fresh process (planner or pack), which starts with them."""
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    assert start_planner(["--help"], cwd=tmp_path, env=env, stdout=tmp_path / "o", stderr=tmp_path / "e",
+                         timeout=30) is None
+    read, write = os.pipe()
+    try:
+        assert start_pack(["127.0.0.1:0", str(PACK)], cwd=PACK, env=env, stdout=write, stderr=write,
+                          timeout=30) is None
+    finally:
+        os.close(read)
+        os.close(write)
+    assert not (tmp_path / "o").exists()  # nothing ran
+
+
+_IDENTITY = remote.identity()
+
+
 @pytest.mark.parametrize("payload", [
     b"not json\n",
     b"[1, 2]\n",
     json.dumps({"argv": "--stack dev"}).encode() + b"\n",
     b"x" * (MAX_LINE + 2),
     b"",
+    json.dumps({**_IDENTITY, "run": "shell", "argv": [], "cwd": "/", "env": dict(os.environ)}).encode() + b"\n",
+    # a pack without its two output descriptors
+    json.dumps({**_IDENTITY, "run": "pack", "argv": [], "cwd": "/", "env": dict(os.environ)}).encode() + b"\n",
 ])
 def test_a_bad_request_is_refused_and_the_server_serves_on(server: PlanServer, tmp_path: Path,
                                                             payload: bytes) -> None:
@@ -224,3 +250,66 @@ def test_no_server_variable_or_an_unreachable_one_means_fresh_planners(tmp_path:
         assert start_planner([], cwd=tmp_path, env={}, stdout=tmp_path / "o", stderr=tmp_path / "e",
                              timeout=5) is None
     assert run_plan("dev", write_program(tmp_path / "p", {"dev": {}}))["stack"] == "dev"
+
+
+# -- policy packs ------------------------------------------------------------------------------------
+
+def _pack_of(plan: dict[str, Any], pack_dir: Path = PACK, **config: str) -> PolicyPackProcess:
+    return PolicyPackProcess(pack_dir, stack=plan["stack"], project=plan["project"],
+                             config={k: str(v) for k, v in (config or plan.get("config") or {}).items()})
+
+
+def test_forked_packs_check_as_fresh_ones(server: PlanServer, repo_plan: Any,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """africa's plan through a pack forked by the server and through a fresh pack (the CLI's):
+    byte-identical results; the forked pack is the server's (pack <- handler <- server)."""
+    plan = repo_plan("africa")
+    results = {}
+    for how, address in (("forked", server.address), ("fresh", "")):
+        monkeypatch.setenv(SERVER_ENV, address)
+        with _pack_of(plan) as pack, attach(pack) as session:
+            assert isinstance(pack.proc, ForkedPack) is (how == "forked")
+            assert (_parent(_parent(pack.pid)) == server.child.pid) is (how == "forked")
+            results[how] = json.dumps(session.check(plan).to_json(), sort_keys=True)
+        assert _gone(pack.pid, 10)
+    assert results["forked"] == results["fresh"]
+    assert json.loads(results["forked"])["violations"], "nothing was reported: the comparison proves nothing"
+
+
+@pytest.mark.parametrize(("mode", "message"), [
+    ("crash", r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
+    ("port-exit", r"policy pack exited with status 4 after printing its port: .*dying right after"),
+])
+def test_a_forked_pack_that_fails_reports_its_status_and_output(server: PlanServer, mode: str, message: str) -> None:
+    pack = _pack_of({"stack": "s", "project": "p"}, FAULTY, **{"faulty:mode": mode})
+    with pytest.raises(PackError, match=message):
+        pack.start()
+    assert isinstance(pack.proc, ForkedPack) and pack.pid is not None
+    assert _gone(pack.pid, 10)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_forked_pack_ends_with_its_client(server: PlanServer, sig: signal.Signals) -> None:
+    """The process that started the pack is killed (no chance to clean up with SIGKILL): its
+    handler sees the connection close and ends the pack's group."""
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from azora_infra.check import PolicyPackProcess\n"
+        "p = PolicyPackProcess(Path(sys.argv[1]), stack='bench', project='azora-platform').start()\n"
+        "print(p.pid, type(p.proc).__name__, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", code, str(PACK)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=dict(os.environ))
+    try:
+        assert owner.stdout is not None
+        pid, kind = owner.stdout.readline().split()
+        assert kind == ForkedPack.__name__
+        assert _parent(_parent(int(pid))) == server.child.pid
+        owner.send_signal(sig)
+        owner.wait(timeout=30)
+    finally:
+        owner.kill()
+        owner.wait(timeout=30)
+    assert _gone(int(pid), 20)
+    # the fixture asserts: every handler gone

@@ -1,6 +1,6 @@
-"""What a planner forked from a preloaded interpreter does before it runs (`azora_infra.plan.zygote`,
-`azora_infra.plan.server`): the child side of `azora_infra.children`' guarantees, without the
-launcher (the fork already has its interpreter and the SDKs imported).
+"""What a planner or policy pack forked from a preloaded interpreter does before it runs
+(`azora_infra.plan.zygote`, `azora_infra.plan.server`): the child side of `azora_infra.children`'
+guarantees, without the launcher (the fork already has its interpreter and the SDKs imported).
 """
 
 from __future__ import annotations
@@ -48,4 +48,20 @@ def become_planner(parent: int, stdout: str | os.PathLike[str], stderr: str | os
     return True
 
 
-__all__ = ["PR_SET_CHILD_SUBREAPER", "PR_SET_PDEATHSIG", "become_planner", "prctl", "threads"]
+def become_pack(parent: int, stdout: int, stderr: int) -> bool:
+    """In a fresh fork: SIGTERM when `parent` goes (False if it is gone already), stdin from
+    /dev/null and output to the descriptors `stdout` and `stderr` (the client's pipes; closed here)."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        return False
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    for fd in {stdout, stderr} - {1, 2}:
+        os.close(fd)
+    return True
+
+
+__all__ = ["PR_SET_CHILD_SUBREAPER", "PR_SET_PDEATHSIG", "become_pack", "become_planner", "prctl", "threads"]

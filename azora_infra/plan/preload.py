@@ -32,6 +32,9 @@ SDK_MODULES = (
     "pulumi_kubernetes.rbac.v1", "pulumi_kubernetes.storage.v1",
 )
 
+#: what a policy pack imports before its own code (`azora_infra.plan.server` forks packs too)
+PACK_MODULES = ("pulumi_policy", "pulumi_policy.policy", "google.protobuf.empty_pb2", "grpc")
+
 
 def module_of(type_token: str) -> str | None:
     """The SDK module a resource type comes from (``aws:wafv2/webAcl:WebAcl`` -> ``pulumi_aws.wafv2``;

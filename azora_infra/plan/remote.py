@@ -1,7 +1,7 @@
 """The client side of the planner server (`azora_infra.plan.server`): start one (`PlanServer`), and
 have it fork a planner for a session (`start_planner`, used by `PlanSession` when
-``AZORA_PLAN_SERVER`` names a server's socket). The protocol is described in
-`azora_infra.plan.server`.
+``AZORA_PLAN_SERVER`` names a server's socket) or a policy pack (`start_pack`, used by
+`azora_infra.check.pack.PolicyPackProcess`). The protocol is described in `azora_infra.plan.server`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,11 +33,23 @@ MAX_LINE = 4 * 1024 * 1024
 _MAX_SOCKET_PATH = 100
 #: seconds a handler waits for its request once connected
 REQUEST_TIMEOUT = 30.0
+#: what a request asks the server to fork (its "run" field; a planner when absent)
+PLANNER, PACK = "planner", "pack"
+#: file descriptors a request may carry (a pack's stdout and stderr)
+MAX_FDS = 2
+#: set for a fresh interpreter's output by the command itself (``-u``), so not compared
+_UNCOMPARED = frozenset({"PYTHONUNBUFFERED"})
 
 
 def identity() -> dict[str, str]:
     """What a client and the server must share for a forked planner to run the client's code."""
     return {"python": sys.executable, "prefix": sys.prefix, "package": children.package_root("azora_infra")}
+
+
+def interpreter_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `env` that change how an interpreter starts (``PYTHONPATH``,
+    ``PYTHONHASHSEED``...): a forked process keeps the server's, so they must be the same."""
+    return {k: v for k, v in env.items() if k.startswith("PYTHON") and k not in _UNCOMPARED}
 
 
 # -- the client side -------------------------------------------------------------------------------
@@ -54,7 +68,9 @@ class RemotePlanner:
         while self.status is None:
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
-                return None
+                if not select.select([self.conn], [], [], 0)[0]:
+                    return None
+                remaining = 0.001  # what has arrived is read (a zero timeout still reads)
             try:
                 line = read_line(self.conn, self.buffer, remaining)
             except TimeoutError:
@@ -106,22 +122,21 @@ def read_line(conn: socket.socket, buffer: bytearray, timeout: float | None) -> 
     return value
 
 
-def start_planner(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: Path, stderr: Path,
-                  timeout: float, address: str | None = None) -> RemotePlanner | None:
-    """Have the server named by `address` (default: ``AZORA_PLAN_SERVER``) fork a planner running
-    `azora_infra.plan.runner` with `argv`. None when there is no server, it cannot be reached within
-    `timeout` seconds, or it declines (another interpreter or copy of `azora_infra`): the caller
-    then starts the planner itself."""
+def _request(request: dict[str, Any], fds: Sequence[int], timeout: float,
+             address: str | None) -> RemotePlanner | None:
+    """Send `request` (with `fds` attached) to the server named by `address` (default:
+    ``AZORA_PLAN_SERVER``); the forked process, or None when there is no server, it cannot be
+    reached within `timeout` seconds or it declines."""
     address = address if address is not None else os.environ.get(SERVER_ENV)
     if not address or not sys.platform.startswith("linux"):
         return None
-    request = {**identity(), "argv": list(argv), "cwd": str(cwd), "env": dict(env),
-               "stdout": str(stdout), "stderr": str(stderr)}
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.settimeout(max(0.001, timeout))
         conn.connect(address)
-        conn.sendall(json.dumps(request).encode() + b"\n")
+        line = json.dumps(request).encode() + b"\n"
+        sent = socket.send_fds(conn, [line], list(fds)) if fds else 0
+        conn.sendall(line[sent:])
         buffer = bytearray()
         reply = read_line(conn, buffer, timeout)
     except (OSError, ValueError):
@@ -130,9 +145,54 @@ def start_planner(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], std
     if reply is None or not isinstance(reply.get("pid"), int):  # declined (why: in reply)
         conn.close()
         return None
-    planner = RemotePlanner(conn, int(reply["pid"]))
-    planner.buffer = buffer
-    return planner
+    process = RemotePlanner(conn, int(reply["pid"]))
+    process.buffer = buffer
+    return process
+
+
+def start_planner(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: Path, stderr: Path,
+                  timeout: float, address: str | None = None) -> RemotePlanner | None:
+    """Have the server named by `address` (default: ``AZORA_PLAN_SERVER``) fork a planner running
+    `azora_infra.plan.runner` with `argv`. None when there is no server, it cannot be reached within
+    `timeout` seconds, or it declines (another interpreter or copy of `azora_infra`): the caller
+    then starts the planner itself."""
+    request = {**identity(), "argv": list(argv), "cwd": str(cwd), "env": dict(env),
+               "stdout": str(stdout), "stderr": str(stderr)}
+    return _request(request, [], timeout, address)
+
+
+class ForkedPack:
+    """A policy pack the server forked for this process, with the part of `subprocess.Popen`'s
+    interface `PolicyPackProcess` uses: `pid` (it leads its own process group), `poll`, `wait`."""
+
+    def __init__(self, process: RemotePlanner) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return self._done(self.process.wait(0))
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self._done(self.process.wait(timeout))
+        if code is None:
+            raise subprocess.TimeoutExpired(PACK, timeout or 0.0)
+        return code
+
+    def _done(self, code: int | None) -> int | None:
+        if code is not None:
+            self.process.conn.close()  # the handler has reported and ends
+        return code
+
+
+def start_pack(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: int, stderr: int,
+               timeout: float, address: str | None = None) -> ForkedPack | None:
+    """Have the server fork a policy pack: ``pulumi.policy`` with `argv` (engine address, pack
+    directory), as ``python -u -m pulumi.policy`` would run in `cwd` with `env`, writing to the
+    descriptors `stdout` and `stderr` (the caller keeps and closes its copies). None as for
+    `start_planner`: the caller then starts the pack itself."""
+    request = {**identity(), "run": PACK, "argv": list(argv), "cwd": str(cwd), "env": dict(env)}
+    process = _request(request, [stdout, stderr], timeout, address)
+    return None if process is None else ForkedPack(process)
 
 
 class PlanServer:
@@ -193,5 +253,6 @@ class PlanServer:
 
 
 
-__all__ = ["MAX_LINE", "REQUEST_TIMEOUT", "SERVER", "SERVER_ENV", "PlanServer", "RemotePlanner", "identity",
-           "read_line", "start_planner"]
+__all__ = ["MAX_FDS", "MAX_LINE", "PACK", "PLANNER", "REQUEST_TIMEOUT", "SERVER", "SERVER_ENV", "ForkedPack",
+           "PlanServer", "RemotePlanner", "identity", "interpreter_settings", "read_line", "start_pack",
+           "start_planner"]

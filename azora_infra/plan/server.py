@@ -9,14 +9,24 @@ planners planning a stack they reference) sends its planners there. Without the 
 server that cannot be reached, or one started from another interpreter or another copy of
 `azora_infra`, a session starts a fresh interpreter per planner as always: slower, never different.
 
-Protocol (one Unix stream connection per planner, JSON lines; the socket lives in a private
+It forks policy packs the same way (`azora_infra.check.pack.PolicyPackProcess`, when the pack runs
+in this interpreter): ``pulumi.policy`` with the client's arguments, working directory and
+environment, its stdout and stderr the pipes the client passed, in a session of its own, as the
+CLI's ``python -u -m pulumi.policy <engine> <pack dir>`` (pulumi-policy is imported once, here).
+
+Protocol (one Unix stream connection per process, JSON lines; the socket lives in a private
 directory of the user who started the server)::
 
-    client -> {"python": ..., "prefix": ..., "package": ..., "argv": [runner args], "cwd": ...,
-               "env": {...}, "stdout": path, "stderr": path}
+    client -> {"python": ..., "prefix": ..., "package": ..., "argv": [args], "cwd": ...,
+               "env": {...}, "stdout": path, "stderr": path}          a planner (runner args)
+           or {..., "run": "pack", "argv": [pulumi.policy args], "cwd": ..., "env": {...}}
+              with two file descriptors attached (SCM_RIGHTS): the pack's stdout and stderr
     server -> {"pid": N}          or {"declined": reason}
-    client -> {"stop": true}      (optional) end the planner now
-    server -> {"exit": status}    when the planner has ended
+    client -> {"stop": true}      (optional) end the process now
+    server -> {"exit": status}    when the process has ended
+
+A request whose environment sets an interpreter variable (``PYTHONPATH``, ``PYTHONHASHSEED``...)
+other than the server started with is declined: a fork has the server's interpreter settings.
 
 Each connection gets a handler process (forked from the server) which forks the planner
 (`azora_infra.plan.runner` with the client's arguments, working directory and environment, output
@@ -52,11 +62,13 @@ from types import FrameType
 from typing import Any
 
 from .. import children
-from .forking import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, become_planner, prctl, threads
-from .remote import REQUEST_TIMEOUT, SERVER, identity, read_line
+from .forking import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, become_pack, become_planner, prctl, threads
+from .remote import MAX_FDS, PACK, PLANNER, REQUEST_TIMEOUT, SERVER, identity, interpreter_settings, read_line
 
 #: exit status when the server declines to serve (more than one thread after the imports)
 DECLINED = 3
+#: the module a forked pack runs (as the CLI's ``python -u -m pulumi.policy``)
+PACK_MODULE = "pulumi.policy"
 
 
 # -- the server side -------------------------------------------------------------------------------
@@ -86,18 +98,26 @@ def _send(conn: socket.socket, message: dict[str, Any]) -> None:
         conn.sendall(json.dumps(message).encode() + b"\n")
 
 
-def _check_request(request: dict[str, Any]) -> str | None:
-    """Why the request cannot be served by this server (None: it can)."""
+def _check_request(request: dict[str, Any], fds: list[int], settings: dict[str, str]) -> str | None:
+    """Why the request cannot be served by this server (None: it can). `settings`: the server's own
+    interpreter variables."""
     for key, value in identity().items():
         if request.get(key) != value:
             return f"{key} differs: {request.get(key)!r}, this server runs {value!r}"
-    argv, env = request.get("argv"), request.get("env")
+    argv, env, run = request.get("argv"), request.get("env"), request.get("run", PLANNER)
+    if run not in (PLANNER, PACK):
+        return f"run must be {PLANNER!r} or {PACK!r}"
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return "argv must be a list of strings"
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
         return "env must map strings to strings"
-    if not all(isinstance(request.get(k), str) and request[k] for k in ("cwd", "stdout", "stderr")):
-        return "cwd, stdout and stderr must be paths"
+    if interpreter_settings(env) != settings:
+        return f"interpreter variables differ: {interpreter_settings(env)}, this server runs {settings}"
+    paths = ("cwd", "stdout", "stderr") if run == PLANNER else ("cwd",)
+    if not all(isinstance(request.get(k), str) and request[k] for k in paths):
+        return f"{', '.join(paths)} must be paths"
+    if len(fds) != (2 if run == PACK else 0):
+        return "a pack takes two file descriptors (stdout, stderr), a planner none"
     return None
 
 
@@ -115,6 +135,36 @@ def _run_planner(request: dict[str, Any], handler: int) -> int:
 
     sys.argv = ["azora_infra.plan.runner", *request["argv"]]
     return run_planner(list(request["argv"]))
+
+
+def _run_pack(request: dict[str, Any], handler: int, fds: list[int]) -> int:
+    """The forked policy pack: its own process group (in the server's session, which has no
+    terminal), the client's pipes as stdout and stderr, its working directory first on ``sys.path``
+    (as ``python -m`` puts it) and its environment, then ``pulumi.policy`` as ``__main__``. Returns
+    the exit status a fresh interpreter would exit with."""
+    import runpy
+    import traceback
+
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    if not become_pack(handler, fds[0], fds[1]):
+        return 143
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    sys.path.insert(0, os.getcwd())
+    sys.argv = [PACK_MODULE, *request["argv"]]
+    try:
+        runpy.run_module(PACK_MODULE, run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        print(done.code, file=sys.stderr)
+        return 1
+    except BaseException:  # as the interpreter does with an uncaught exception
+        traceback.print_exc()
+        return 1
+    return 0
 
 
 def _stop_group(pid: int, pidfd: int) -> None:
@@ -142,9 +192,22 @@ def _remove_if_orphaned(argv: list[str]) -> None:
         shutil.rmtree(argv[argv.index("--remove-if-orphaned") + 1], ignore_errors=True)
 
 
-def _handle(conn: socket.socket, server: int) -> int:
-    """One connection: read the request, fork the planner, then wait for whichever comes first,
-    the planner's end or the client's; report the exit status."""
+def _read_request(conn: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    """The request line and the file descriptors that came with it (closed on error)."""
+    conn.settimeout(REQUEST_TIMEOUT)
+    data, fds, _, _ = socket.recv_fds(conn, 65536, MAX_FDS)
+    try:
+        request = read_line(conn, bytearray(data), REQUEST_TIMEOUT) if data else None
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return request, fds
+
+
+def _handle(conn: socket.socket, server: int, settings: dict[str, str]) -> int:
+    """One connection: read the request, fork the planner or pack, then wait for whichever comes
+    first, its end or the client's; report the exit status."""
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != server:
@@ -154,17 +217,24 @@ def _handle(conn: socket.socket, server: int) -> int:
     if struct.unpack("3i", creds)[1] != os.getuid():  # the directory is private; never serve another user
         return 2
     try:
-        request = read_line(conn, bytearray(), REQUEST_TIMEOUT)
+        request, fds = _read_request(conn)
     except (OSError, ValueError):
         return 2
     if request is None:
         return 2
-    reason = _check_request(request)
+    reason = _check_request(request, fds, settings)
     if reason is not None:
+        for fd in fds:
+            os.close(fd)
         _send(conn, {"declined": reason})
         return 0
     handler = os.getpid()
-    pid = _fork(lambda: _run_planner(request, handler), close=conn)  # the planner
+    if request.get("run", PLANNER) == PACK:
+        pid = _fork(lambda: _run_pack(request, handler, fds), close=conn)
+    else:
+        pid = _fork(lambda: _run_planner(request, handler), close=conn)
+    for fd in fds:
+        os.close(fd)  # the pack holds them now: the client sees their end when the pack's group is gone
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # also here: no window in which the group does not exist yet
     pidfd = os.pidfd_open(pid)
@@ -181,7 +251,7 @@ def _handle(conn: socket.socket, server: int) -> int:
     ready, _, _ = select.select([pidfd, conn], [], [])
     if pidfd not in ready:  # the client asked to stop, or is gone (its end closed): stop
         _stop_group(pid, pidfd)
-        if not _asked_to_stop(conn):
+        if not _asked_to_stop(conn) and request.get("run", PLANNER) == PLANNER:
             _remove_if_orphaned(request["argv"])
     _, status = os.waitpid(pid, 0)
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -196,10 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fd", required=True, type=int, help="a listening Unix stream socket")
     args = parser.parse_args(argv)
     listener = socket.socket(fileno=args.fd)
-    from .preload import preload
+    from .preload import PACK_MODULES, preload
     from .runner import main as _runner  # noqa: F401  (imported once, here)
 
     preload()
+    preload(PACK_MODULES)
+    settings = interpreter_settings(os.environ)
     if threads() != 1:
         print(f"{SERVER}: not serving: more than one thread after the imports", file=sys.stderr)
         return DECLINED
@@ -210,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             conn, _ = listener.accept()
         except InterruptedError:
             continue
-        _fork(functools.partial(_handle, conn, server), close=listener)  # a handler
+        _fork(functools.partial(_handle, conn, server, settings), close=listener)  # a handler
         conn.close()
 
 

@@ -18,6 +18,9 @@ if MODE == "port-exit":
     print("1", flush=True)  # a port nothing listens on, then gone
     print("dying right after printing a port", file=sys.stderr, flush=True)
     sys.exit(4)
+if MODE == "port-closed":
+    print("1", flush=True)  # a port nothing listens on, and the pack stays
+    time.sleep(3600)
 if MODE == "garbage":
     print("hello from the pack", flush=True)
     time.sleep(3600)
