@@ -43,12 +43,17 @@ def _pack(mode: str, **timeouts: float) -> PolicyPackProcess:
                              timeouts=Timeouts(**{"stop": 2.0, **timeouts}))
 
 
-@pytest.mark.parametrize(("mode", "timeouts", "message"), [
-    ("crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading"),
-    ("silent", {"start": 2.0}, r"policy pack did not start within 2 s \(no port on stdout\): starting up"),
-    ("garbage", {}, r"policy pack printed 'hello from the pack' instead of its port"),
-    ("port-closed", {"start": 2.0}, r"policy pack port 1 did not accept connections within 2 s"),
-])
+BOTH = ("forked", "fresh")
+
+
+@pytest.mark.parametrize(("how", "mode", "timeouts", "message"), [
+    *[(how, "crash", {}, r"policy pack exited with status 1 before it started: .*boom: the pack failed while loading")
+      for how in BOTH],
+    *[(how, "garbage", {}, r"policy pack printed 'hello from the pack' instead of its port") for how in BOTH],
+    # the start timeout is the client's whichever way the pack started: once, forked (it starts in 0.1 s)
+    ("forked", "silent", {"start": 1.0}, r"policy pack did not start within 1 s \(no port on stdout\): starting up"),
+    ("forked", "port-closed", {"start": 1.0}, r"policy pack port 1 did not accept connections within 1 s"),
+], indirect=["how"])
 def test_start_failures(how: str, mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
     with pytest.raises(PackError, match=message):
@@ -57,12 +62,14 @@ def test_start_failures(how: str, mode: str, timeouts: dict[str, float], message
     assert _gone(pack.pid)
 
 
-@pytest.mark.parametrize(("mode", "timeouts", "message"), [
-    ("hang", {"rpc": 1.0}, r"policy pack did not answer Analyze within 1 s"),
-    ("exit", {}, r"policy pack exited with status 3 during Analyze: fatal: exiting mid-Analyze"),
-    ("raise", {}, r"policy pack failed in Analyze: .*policy bug: cannot read bucket"),
-    ("stack-hang", {"analyze_stack": 1.0}, r"policy pack did not answer AnalyzeStack within 1 s"),
-])
+@pytest.mark.parametrize(("how", "mode", "timeouts", "message"), [
+    *[(how, "exit", {}, r"policy pack exited with status 3 during Analyze: fatal: exiting mid-Analyze")
+      for how in BOTH],
+    *[(how, "raise", {}, r"policy pack failed in Analyze: .*policy bug: cannot read bucket") for how in BOTH],
+    # RPC deadlines are the client's: once, forked
+    ("forked", "hang", {"rpc": 1.0}, r"policy pack did not answer Analyze within 1 s"),
+    ("forked", "stack-hang", {"analyze_stack": 1.0}, r"policy pack did not answer AnalyzeStack within 1 s"),
+], indirect=["how"])
 def test_rpc_failures(how: str, mode: str, timeouts: dict[str, float], message: str) -> None:
     pack = _pack(mode, **timeouts)
     with pytest.raises(PackError, match=message), attach(pack) as sess:

@@ -54,10 +54,11 @@ def module_of(type_token: str) -> str | None:
     return None
 
 
-def preload(modules: tuple[str, ...] = BASE_MODULES + SDK_MODULES) -> list[str]:
-    """Import `modules`; returns the ones that could not be imported (not installed: skipped)."""
+def preload(modules: tuple[str, ...] | None = None) -> list[str]:
+    """Import `modules` (default: `BASE_MODULES` and `SDK_MODULES`); returns the ones that could not
+    be imported (not installed: skipped)."""
     missing = []
-    for name in modules:
+    for name in BASE_MODULES + SDK_MODULES if modules is None else modules:
         try:
             module = importlib.import_module(name)
             # SDK submodules are lazy: an ordinary attribute (not __file__ & co.) executes the module

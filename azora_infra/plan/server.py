@@ -40,7 +40,7 @@ server gets SIGTERM when the process that started it goes; stopping the server s
 and so every planner.
 The client side (`PlanServer`, `start_planner`, `RemotePlanner`) is `azora_infra.plan.remote`.
 
-``python -m azora_infra.plan.server --fd N`` (N: a listening Unix socket, inherited)
+``python -m azora_infra.plan.server --fd N [--sdk-only]`` (N: a listening Unix socket, inherited)
 """
 
 from __future__ import annotations
@@ -264,12 +264,14 @@ def _handle(conn: socket.socket, server: int, settings: dict[str, str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=SERVER)
     parser.add_argument("--fd", required=True, type=int, help="a listening Unix stream socket")
+    parser.add_argument("--sdk-only", action="store_true",
+                        help="import only the SDKs' top-level packages (each planner imports the submodules it uses)")
     args = parser.parse_args(argv)
     listener = socket.socket(fileno=args.fd)
-    from .preload import PACK_MODULES, preload
+    from .preload import BASE_MODULES, PACK_MODULES, preload
     from .runner import main as _runner  # noqa: F401  (imported once, here)
 
-    preload()
+    preload(BASE_MODULES if args.sdk_only else None)
     preload(PACK_MODULES)
     settings = interpreter_settings(os.environ)
     if threads() != 1:
