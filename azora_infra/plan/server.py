@@ -49,6 +49,7 @@ import argparse
 import atexit
 import contextlib
 import functools
+import gc
 import json
 import os
 import select
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{SERVER}: not serving: more than one thread after the imports", file=sys.stderr)
         return DECLINED
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # handlers are reaped by the kernel
+    gc.freeze()  # the imported modules live as long as every fork: no collection walks (and copies) them
     server = os.getpid()
     while True:  # until stopped (SIGTERM, also when the process that started the server goes)
         try:

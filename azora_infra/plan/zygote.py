@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if threads() != 1:
         print("azora_infra.plan.zygote: not forking: more than one thread after the imports", file=sys.stderr)
         return DECLINED
+    gc.freeze()  # the imported modules live as long as every fork: no collection walks (and copies) them
     zygote = os.getpid()
     pids: list[int] = []
     try:
