@@ -164,3 +164,22 @@ def test_engine_values_round_trip() -> None:
     assert to_engine({"a": ref, "b": comp, "c": out_unknown, "d": [out_secret]}) == {
         "a": "i-1", "b": "urn:c", "c": UNKNOWN, "d": [{SIG: SECRET_SIG, "value": "pw"}]}
     assert plain({"d": [{SIG: SECRET_SIG, "value": "pw"}]}) == {"d": ["pw"]}
+
+
+@pytest.mark.parametrize("how", ["forked", "fresh"])
+def test_planners_collect_garbage_with_the_planning_thresholds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               plan_server: str, how: str) -> None:
+    """Full collections are rare in a planner (`GC_THRESHOLDS`), whether it is a fresh interpreter
+    or forked by a planner server."""
+    from azora_infra.plan.remote import SERVER_ENV
+    from azora_infra.plan.runner import GC_THRESHOLDS
+
+    program = tmp_path / "p"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: t\nruntime: python\n", encoding="utf-8")
+    (program / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    (program / "__main__.py").write_text(
+        "import gc\nimport pulumi\npulumi.export('thresholds', list(gc.get_threshold()))\n", encoding="utf-8")
+    monkeypatch.setenv(SERVER_ENV, plan_server if how == "forked" else "")
+    assert run_plan("dev", program)["outputs"]["thresholds"] == list(GC_THRESHOLDS)
+    assert GC_THRESHOLDS[2] > 10  # Python's default full-collection threshold is 10

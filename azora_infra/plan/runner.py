@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib.metadata
 import json
 import logging
@@ -40,6 +41,10 @@ from .values import secret
 ORGANIZATION = "organization"
 #: attempts to remove an orphaned session directory (`_remove_tree`)
 _REMOVE_ROUNDS = 20
+#: a planner's garbage-collector thresholds: what a program allocates (SDK modules, resources,
+#: outputs) lives until the planner exits, so full collections, which walk all of it, are rare (the
+#: default, 10, cost a prod stack's planner 2 s of its 6 s in ten full collections; same peak memory)
+GC_THRESHOLDS = (700, 10, 1000)
 #: seconds a stopped planner waits to learn whether its parent is going (`_orphaned`)
 _ORPHAN_WAIT = 0.5
 
@@ -306,7 +311,14 @@ def _one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text.splitlines()[0]}"
 
 
+def tune_gc() -> None:
+    """Set this process's collector thresholds for planning (`GC_THRESHOLDS`): the planner, and the
+    zygote and server that fork planners."""
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def main(argv: list[str] | None = None) -> int:
+    tune_gc()
     parser = argparse.ArgumentParser(prog="azora_infra.plan.runner")
     parser.add_argument("--program", required=True, type=Path)
     parser.add_argument("--stack", required=True)

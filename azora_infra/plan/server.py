@@ -270,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     listener = socket.socket(fileno=args.fd)
     from .preload import BASE_MODULES, PACK_MODULES, preload
-    from .runner import main as _runner  # noqa: F401  (imported once, here)
+    from .runner import tune_gc
 
+    tune_gc()
     preload(BASE_MODULES if args.sdk_only else None)
     preload(PACK_MODULES)
     settings = interpreter_settings(os.environ)

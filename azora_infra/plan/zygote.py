@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import children
 from .forking import become_planner, threads
 from .preload import preload
-from .runner import _on_signal
+from .runner import _on_signal, tune_gc
 from .runner import main as run_planner
 from .session import _reason
 
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     stacks = [(name, int(fd)) for name, _, fd in (s.rpartition(":") for s in args.stack)]
     lock_fds = [fd for _, fd in stacks]
     _on_signal(args.remove_if_orphaned)
+    tune_gc()
     preload()
     if threads() != 1:
         print("azora_infra.plan.zygote: not forking: more than one thread after the imports", file=sys.stderr)
