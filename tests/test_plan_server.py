@@ -269,10 +269,11 @@ def test_forked_packs_check_as_fresh_ones(server: PlanServer, repo_plan: Any,
     for how, address in (("forked", server.address), ("fresh", "")):
         monkeypatch.setenv(SERVER_ENV, address)
         with _pack_of(plan) as pack, attach(pack) as session:
-            assert isinstance(pack.proc, ForkedPack) is (how == "forked")
-            assert (_parent(_parent(pack.pid)) == server.child.pid) is (how == "forked")
+            assert isinstance(pack.proc, ForkedPack) is (how == "forked") and pack.pid is not None
+            pid = pack.pid
+            assert (_parent(_parent(pid)) == server.child.pid) is (how == "forked")
             results[how] = json.dumps(session.check(plan).to_json(), sort_keys=True)
-        assert _gone(pack.pid, 10)
+        assert _gone(pid, 10)
     assert results["forked"] == results["fresh"]
     assert json.loads(results["forked"])["violations"], "nothing was reported: the comparison proves nothing"
 
@@ -314,3 +315,22 @@ def test_a_forked_pack_ends_with_its_client(server: PlanServer, sig: signal.Sign
         owner.wait(timeout=30)
     assert _gone(int(pid), 20)
     # the fixture asserts: every handler gone
+
+
+def test_ctrl_c_while_a_pack_starts_leaves_nothing(server: PlanServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted once the server has forked the pack, before this side took the reply: no pipe or
+    socket is left open here, and the handler, seeing the connection close, ends the pack."""
+    real, reply = remote.read_line, {}
+
+    def interrupted(conn: socket.socket, buffer: bytearray, timeout: float | None) -> None:
+        reply.update(real(conn, buffer, timeout) or {})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(remote, "read_line", interrupted)
+    before = set(os.listdir("/proc/self/fd"))
+    pack = PolicyPackProcess(PACK, stack="bench", project="azora-platform")
+    with pytest.raises(KeyboardInterrupt):
+        pack.start()
+    assert pack.proc is None
+    assert set(os.listdir("/proc/self/fd")) <= before
+    assert _gone(int(reply["pid"]), 20)

@@ -281,12 +281,16 @@ class PolicyPackProcess:
         try:
             self.proc = start_pack(self.command[4:], cwd=self.pack_dir, env=env, stdout=pipes[0][1],
                                    stderr=pipes[1][1], timeout=max(0.001, deadline - time.monotonic()))
+        except BaseException:  # e.g. Ctrl-C: the handler sees the connection close and ends the pack
+            self.proc = None
+            raise
         finally:
             for _, write in pipes:
                 os.close(write)
+            if self.proc is None:
+                for read, _ in pipes:
+                    os.close(read)
         if self.proc is None:
-            for read, _ in pipes:
-                os.close(read)
             return None
         return open(pipes[0][0], "rb"), open(pipes[1][0], "rb")  # closed by the readers
 

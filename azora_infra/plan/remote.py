@@ -142,6 +142,9 @@ def _request(request: dict[str, Any], fds: Sequence[int], timeout: float,
     except (OSError, ValueError):
         conn.close()
         return None
+    except BaseException:  # e.g. Ctrl-C: closing the connection tells the handler to stop what it forked
+        conn.close()
+        raise
     if reply is None or not isinstance(reply.get("pid"), int):  # declined (why: in reply)
         conn.close()
         return None
