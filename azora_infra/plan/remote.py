@@ -54,8 +54,9 @@ def interpreter_settings(env: Mapping[str, str]) -> dict[str, str]:
 
 # -- the client side -------------------------------------------------------------------------------
 
-class RemotePlanner:
-    """A planner forked by the server for this process: `wait` and `stop` as `children.Child`'s."""
+class RemoteProcess:
+    """A process the server forked for this one (a planner, or a pack inside `ForkedPack`), seen
+    through its handler's connection: `wait` and `stop` as `children.Child`'s."""
 
     def __init__(self, conn: socket.socket, pid: int) -> None:
         self.conn = conn
@@ -123,7 +124,7 @@ def read_line(conn: socket.socket, buffer: bytearray, timeout: float | None) -> 
 
 
 def _request(request: dict[str, Any], fds: Sequence[int], timeout: float,
-             address: str | None) -> RemotePlanner | None:
+             address: str | None) -> RemoteProcess | None:
     """Send `request` (with `fds` attached) to the server named by `address` (default:
     ``AZORA_PLAN_SERVER``); the forked process, or None when there is no server, it cannot be
     reached within `timeout` seconds or it declines."""
@@ -148,13 +149,13 @@ def _request(request: dict[str, Any], fds: Sequence[int], timeout: float,
     if reply is None or not isinstance(reply.get("pid"), int):  # declined (why: in reply)
         conn.close()
         return None
-    process = RemotePlanner(conn, int(reply["pid"]))
+    process = RemoteProcess(conn, int(reply["pid"]))
     process.buffer = buffer
     return process
 
 
 def start_planner(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: Path, stderr: Path,
-                  timeout: float, address: str | None = None) -> RemotePlanner | None:
+                  timeout: float, address: str | None = None) -> RemoteProcess | None:
     """Have the server named by `address` (default: ``AZORA_PLAN_SERVER``) fork a planner running
     `azora_infra.plan.runner` with `argv`. None when there is no server, it cannot be reached within
     `timeout` seconds, or it declines (another interpreter or copy of `azora_infra`): the caller
@@ -168,7 +169,7 @@ class ForkedPack:
     """A policy pack the server forked for this process, with the part of `subprocess.Popen`'s
     interface `PolicyPackProcess` uses: `pid` (it leads its own process group), `poll`, `wait`."""
 
-    def __init__(self, process: RemotePlanner) -> None:
+    def __init__(self, process: RemoteProcess) -> None:
         self.process = process
         self.pid = process.pid
 
@@ -260,5 +261,5 @@ class PlanServer:
 
 
 __all__ = ["MAX_FDS", "MAX_LINE", "PACK", "PLANNER", "REQUEST_TIMEOUT", "SERVER", "SERVER_ENV", "ForkedPack",
-           "PlanServer", "RemotePlanner", "identity", "interpreter_settings", "read_line", "start_pack",
+           "PlanServer", "RemoteProcess", "identity", "interpreter_settings", "read_line", "start_pack",
            "start_planner"]

@@ -32,13 +32,13 @@ Each connection gets a handler process (forked from the server) which forks the 
 (`azora_infra.plan.runner` with the client's arguments, working directory and environment, output
 to the client's files). The planner leads its own process group, is a child subreaper, and gets
 SIGTERM when its handler goes. The handler ends the planner's group (SIGTERM, a grace period,
-SIGKILL) when the client sends its stop line (`RemotePlanner.stop`), when the client goes away (its
+SIGKILL) when the client sends its stop line (`RemoteProcess.stop`), when the client goes away (its
 end of the connection closes, even on SIGKILL: the handler then also removes the session directory
 the planner was to remove if orphaned, ``--remove-if-orphaned``) and when it is itself stopped;
 then it kills whatever was re-parented to it, reaps the planner and reports the exit status. The
 server gets SIGTERM when the process that started it goes; stopping the server stops every handler
 and so every planner.
-The client side (`PlanServer`, `start_planner`, `RemotePlanner`) is `azora_infra.plan.remote`.
+The client side (`PlanServer`, `start_planner`, `start_pack`, `RemoteProcess`) is `azora_infra.plan.remote`.
 
 ``python -m azora_infra.plan.server --fd N [--sdk-only]`` (N: a listening Unix socket, inherited)
 """

@@ -38,7 +38,7 @@ from typing import Any
 from .. import children
 from ..config.loader import StackNameError, check_stack_name
 from .project import ProgramError
-from .remote import SERVER_ENV, RemotePlanner, start_planner
+from .remote import SERVER_ENV, RemoteProcess, start_planner
 
 #: upper bound for planning one stack (and the stacks it references), in seconds; `--timeout`
 DEFAULT_TIMEOUT = 300.0
@@ -89,7 +89,7 @@ class PlanSession:
         self.chain = tuple(chain)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._running: set[children.Child | RemotePlanner] = set()
+        self._running: set[children.Child | RemoteProcess] = set()
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ class PlanSession:
         if self.debug:
             args.append("--debug")
         env = children.child_environment(extra={"PYTHONUNBUFFERED": "1"})
-        child: children.Child | RemotePlanner | None = start_planner(
+        child: children.Child | RemoteProcess | None = start_planner(
             args, cwd=self.workdir, env=env, stdout=folder / "stdout.log", stderr=folder / "stderr.log",
             timeout=remaining)  # forked by the planner server, when there is one (AZORA_PLAN_SERVER)
         if child is None:
