@@ -11,8 +11,9 @@ server that cannot be reached, or one started from another interpreter or anothe
 
 It forks policy packs the same way (`azora_infra.check.pack.PolicyPackProcess`, when the pack runs
 in this interpreter): ``pulumi.policy`` with the client's arguments, working directory and
-environment, its stdout and stderr the pipes the client passed, in a session of its own, as the
-CLI's ``python -u -m pulumi.policy <engine> <pack dir>`` (pulumi-policy is imported once, here).
+environment, its stdout and stderr the pipes the client passed, leading a process group of its
+own, as the CLI's ``python -u -m pulumi.policy <engine> <pack dir>`` (pulumi-policy is imported
+once, here). The handler ends the pack as it ends a planner (below); it removes no directory.
 
 Protocol (one Unix stream connection per process, JSON lines; the socket lives in a private
 directory of the user who started the server)::
