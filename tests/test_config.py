@@ -138,6 +138,16 @@ def test_several_errors_are_summarised_on_one_line() -> None:
     assert "\n" not in msg and "(and 1 more:" in msg
 
 
+def test_control_characters_in_a_value_are_shown_escaped_on_one_line() -> None:
+    """A value with a newline or an escape sequence (pasted, or hostile) cannot split the error or
+    drive the terminal: it is shown escaped."""
+    assert _error(_with(aws__region="\n")) == (
+        "Pulumi.africa.yaml: azora:region: af-south-1 does not match aws:region \\n")
+    msg = _error(_with(azora__network={"cidr": "10.0.0.0/16\r\n\x1b[2J"}))
+    assert msg.startswith("Pulumi.africa.yaml: azora:network.cidr: 10.0.0.0/16\\r\\n\\x1b[2J is not a valid")
+    assert msg.isprintable()
+
+
 def _write(tmp: Path, name: str, raw: dict[str, Any]) -> Path:
     path = tmp / f"Pulumi.{name}.yaml"
     path.write_text(yaml.safe_dump({"config": raw}), encoding="utf-8")

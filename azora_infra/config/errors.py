@@ -20,4 +20,10 @@ class ConfigError(Exception):
         text = f"{source}: {field}: {message}" if field else f"{source}: {message}"
         if self.more:
             text += f" (and {len(self.more)} more: " + "; ".join(self.more) + ")"
-        super().__init__(text)
+        super().__init__(one_line(text))
+
+
+def one_line(text: str) -> str:
+    """`text` with every control character escaped (a newline in a config value is shown as ``\\n``),
+    so an error is always exactly one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
