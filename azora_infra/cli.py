@@ -18,6 +18,7 @@ from types import FrameType
 from . import __version__
 from .commands import chaos, check, cost, diagram, dr, load_test, plan, report, validate
 from .commands.common import EXIT_ERROR, CommandError
+from .config.errors import one_line
 
 COMMANDS = (plan, validate, report, check, cost, diagram, dr, chaos, load_test)
 #: signals that end a command through its cleanup (SIGINT arrives as KeyboardInterrupt)
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _signals_end_the_command():
             return int(args.func(args))
     except CommandError as err:
-        print(f"azora-infra {args.command}: {err}", file=sys.stderr)
+        print(one_line(f"azora-infra {args.command}: {err}"), file=sys.stderr)  # a path may hold a newline
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"azora-infra {args.command}: interrupted", file=sys.stderr)
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:
         if args.debug:
             traceback.print_exc()
-        print(f"azora-infra {args.command}: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        print(one_line(f"azora-infra {args.command}: internal error: {type(err).__name__}: {err}"), file=sys.stderr)
         return EXIT_ERROR
 
 

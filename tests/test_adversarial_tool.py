@@ -532,6 +532,21 @@ def test_malformed_plans_give_one_line_and_exit_2(tmp_path: Path, capsys: pytest
     assert "no such plan file" in _one_line_error(capsys, command)
 
 
+@pytest.mark.parametrize("argv", [
+    ["check", "--stack", "dev", "--plan", "{tmp}/no\nsuch\x1b[2J.json"],
+    ["plan", "--stack", "dev", "--program", "{tmp}/p\r\nq"],
+    ["check", "--stack", "dev", "--plan", "{tmp}/good.json", "--policy-config", "{tmp}/x\ny.json"],
+])
+def test_a_path_with_control_characters_gives_one_escaped_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               argv: list[str]) -> None:
+    """A newline or an escape sequence in a path cannot split the error or drive the terminal."""
+    (tmp_path / "good.json").write_text(json.dumps(run_plan("dev", write_program(tmp_path / "p0", {"dev": {}}))))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert cli_main(argv) == 2
+    line = _one_line_error(capsys, argv[0])
+    assert line.isprintable() and "\\n" in line, line
+
+
 def test_plan_file_messages_say_what_is_wrong(tmp_path: Path) -> None:
     program = write_program(tmp_path / "p", {"dev": {}})
     good = run_plan("dev", program)
