@@ -126,7 +126,6 @@ def repo_plan() -> Iterator[Callable[[str], dict[str, Any]]]:
     session.close()
 
 
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Everything imported by now lives until the end of the run: move it out of the collector's
     way (`gc.freeze`), and make full collections rare (they walk the SDK modules the tests import
